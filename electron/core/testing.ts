@@ -1,0 +1,35 @@
+// Helpers for tests of the core: a core on a fresh temp data dir, and waiting for a pushed state.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AppState, StateSnapshot } from "../../shared/state.js";
+import { AppCore } from "./appCore.js";
+import { FileSecretStore } from "./secretStore.js";
+
+export async function tempDir(prefix = "burrow-test-"): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export async function coreIn(dataDir: string, pushIntervalMs = 5): Promise<AppCore> {
+  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs });
+}
+
+/** Resolves with the first pushed snapshot whose state satisfies `predicate`. */
+export function waitForState(core: AppCore, predicate: (state: AppState) => boolean, timeoutMs = 5000): Promise<StateSnapshot> {
+  return new Promise((resolve, reject) => {
+    let unsubscribe = (): void => undefined;
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`state not reached within ${timeoutMs} ms; last: ${JSON.stringify(core.snapshot().state)}`));
+    }, timeoutMs);
+    let done = false;
+    unsubscribe = core.subscribe((snapshot) => {
+      if (done || !predicate(snapshot.state)) return;
+      done = true;
+      clearTimeout(timer);
+      queueMicrotask(() => unsubscribe());
+      resolve(snapshot);
+    });
+  });
+}

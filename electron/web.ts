@@ -1,0 +1,111 @@
+// The browser host: runs the Burrow core in plain Node and serves the renderer to a browser on
+// 127.0.0.1, speaking the same contract as Electron's IPC over a WebSocket.
+import { spawn } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { AppCore, type LogLine } from "./core/appCore.js";
+import { defaultDataDir } from "./core/paths.js";
+import { FileSecretStore } from "./core/secretStore.js";
+import { startWebHost } from "./web/host.js";
+
+const USAGE = `Usage: burrow-web [--data-dir DIR] [--port N] [--no-open] [--json] [--dev-origin URL]
+
+  --data-dir DIR    where Burrow keeps its data (default: ${defaultDataDir()})
+  --port N          port on 127.0.0.1 (default 0: any free port)
+  --no-open         do not open a browser
+  --json            machine-readable log lines, incl. {"event":"ready","url":...}
+  --dev-origin URL  also accept WebSocket connections from this origin (Vite dev server)
+  --token T         use this access token instead of a fresh random one (development)`;
+
+function openBrowser(url: string): boolean {
+  const { platform, env } = process;
+  const command =
+    platform === "darwin" ? ["open", url]
+    : platform === "win32" ? ["cmd", "/c", "start", '""', url]
+    : env["DISPLAY"] || env["WAYLAND_DISPLAY"] ? ["xdg-open", url]
+    : null;
+  if (!command) return false;
+  const [program, ...args] = command as [string, ...string[]];
+  const child = spawn(program, args, { detached: true, stdio: "ignore" });
+  child.on("error", () => undefined);
+  child.unref();
+  return true;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        "data-dir": { type: "string" },
+        port: { type: "string", default: "0" },
+        "no-open": { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        "dev-origin": { type: "string", multiple: true },
+        token: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be an integer between 0 and 65535, got ${args.port}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const json = args.json;
+  const log = (line: LogLine): void => {
+    if (json) console.log(JSON.stringify({ time: new Date().toISOString(), ...line }));
+    else if (line.event !== "ws_connected" && line.event !== "ws_closed") console.error(`[burrow] ${line.event} ${JSON.stringify({ ...line, event: undefined })}`);
+  };
+
+  const dataDir = resolve(args["data-dir"] ?? defaultDataDir());
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const secretStore = new FileSecretStore(dataDir);
+  const core = await AppCore.create({ secretStore, dataDir, log });
+  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), "..", "renderer");
+  const host = await startWebHost({
+    core,
+    rendererDir,
+    port,
+    extraOrigins: args["dev-origin"] ?? [],
+    ...(args.token ? { token: args.token } : {}),
+    log,
+  });
+
+  if (json) {
+    log({ event: "ready", url: host.url, port: host.port, data_dir: dataDir, secret_storage: secretStore.kind });
+  } else {
+    console.log(`Burrow is running in the browser host (data: ${dataDir}).`);
+    console.log(`Note: ${secretStore.notice}`);
+    console.log(`Open: ${host.url}`);
+  }
+  if (!args["no-open"] && !openBrowser(host.url) && !json) {
+    console.log("No desktop browser to open here; open the URL above yourself.");
+  }
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await host.close();
+    await core.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`Burrow could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+// Lint rules, including the import rules of ARCHITECTURE.md: each area may import only what its row allows.
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+import { builtinModules } from "node:module";
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+
+const noNode = { group: nodeBuiltins.flatMap((name) => [name, `${name}/*`]), message: "Node modules are not allowed here (ARCHITECTURE.md import rules)." };
+const noElectron = { group: ["electron", "electron/*"], message: "Only the Electron adapter (electron/main.ts, electron/preload.ts) may import electron." };
+const noElectronArea = { group: ["**/electron/**", "../electron/*", "**/server/**"], message: "The renderer talks to the core only through window.burrow and shared/." };
+
+export default tseslint.config(
+  { ignores: ["dist/**", "release/**", "node_modules/**", "test-results/**", "playwright-report/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["shared/**/*.ts"],
+    ignores: ["shared/**/*.test.ts"],
+    languageOptions: { globals: {} },
+    rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, { group: ["react", "react-dom", "react/*"], message: "shared/ is framework-free." }] }] },
+  },
+  {
+    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "server/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
+  },
+  {
+    files: ["renderer/**/*.ts", "renderer/**/*.tsx"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, noElectronArea] }] },
+  },
+);

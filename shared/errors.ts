@@ -1,0 +1,33 @@
+// Every user-facing error string of the core lives in this one table.
+
+export type CoreErrorCode =
+  | "invalid_private_key"
+  | "not_logged_in"
+  | "secret_storage_failed"
+  | "malformed_action"
+  | "internal";
+
+export class CoreError extends Error {
+  constructor(
+    readonly code: CoreErrorCode,
+    readonly detail?: string,
+  ) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = "CoreError";
+  }
+}
+
+export function toUserMessage(code: CoreErrorCode, detail?: string): string {
+  switch (code) {
+    case "invalid_private_key":
+      return "Invalid private key";
+    case "not_logged_in":
+      return "Sign in first.";
+    case "secret_storage_failed":
+      return `Could not store your key: ${detail ?? "unknown error"}`;
+    case "malformed_action":
+      return `The app sent a request the core does not understand (${detail ?? "malformed"}).`;
+    case "internal":
+      return `Something went wrong: ${detail ?? "unknown error"}`;
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./state.js";
+export * from "./actions.js";
+export * from "./ipc.js";
+export * from "./errors.js";
