@@ -32,6 +32,11 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
   },
   {
+    // Playwright fixtures declare their dependencies as a destructured object, often an empty one.
+    files: ["e2e/**/*.ts"],
+    rules: { "no-empty-pattern": "off" },
+  },
+  {
     files: ["renderer/**/*.ts", "renderer/**/*.tsx"],
     languageOptions: { globals: { ...globals.browser } },
     rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, noElectronArea] }] },

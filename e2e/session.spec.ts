@@ -1,0 +1,90 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "@playwright/test";
+import { expect, test } from "./host.js";
+
+async function createAccount(page: Page): Promise<string> {
+  await page.getByRole("button", { name: "Create account" }).click();
+  const npub = page.getByLabel("Your npub");
+  await expect(npub).toHaveText(/^npub1[02-9ac-hj-np-z]{58}$/);
+  return (await npub.textContent()) ?? "";
+}
+
+test("new_user_creates_account_and_sees_npub_empty_chats_and_no_agent_button", async ({ page, host }) => {
+  await page.goto(host.url);
+  await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
+  await createAccount(page);
+  await expect(page.getByRole("list", { name: "Chats" })).toBeVisible();
+  await expect(page.getByText("No chats yet")).toBeVisible();
+  await expect(page.getByRole("button", { name: "New Agent" })).toHaveCount(0);
+  await expect(page.getByRole("note")).toContainText("not encrypted by the operating system");
+  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(true);
+});
+
+test("logout_then_import_of_the_exported_nsec_gives_the_same_npub", async ({ page, host }) => {
+  await page.goto(host.url);
+  const npub = await createAccount(page);
+
+  await page.getByRole("button", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings" })).toBeVisible();
+  await expect(page.getByLabel("Your private key")).toHaveCount(0);
+  await page.getByRole("button", { name: "Show private key" }).click();
+  const dialog = page.getByRole("dialog", { name: "Confirm key export" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Show key" }).click();
+  const secret = page.getByLabel("Your private key");
+  await expect(secret).toHaveText(/^nsec1/);
+  const nsec = (await secret.textContent()) ?? "";
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
+  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(false);
+
+  await page.getByLabel("Private key (nsec or hex)").fill(nsec);
+  await page.getByRole("button", { name: "Import key" }).click();
+  await expect(page.getByLabel("Your npub")).toHaveText(npub);
+});
+
+test("an_invalid_key_shows_an_inline_error_and_stores_nothing", async ({ page, host }) => {
+  await page.goto(host.url);
+  await page.getByLabel("Private key (nsec or hex)").fill("nsec1notarealkey");
+  await page.getByRole("button", { name: "Import key" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Invalid private key" }).first()).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
+  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(false);
+});
+
+test("reload_and_host_restart_keep_the_session", async ({ page, host }) => {
+  await page.goto(host.url);
+  const npub = await createAccount(page);
+  await page.reload();
+  await expect(page.getByLabel("Your npub")).toHaveText(npub);
+  await host.restart();
+  await page.goto(host.url);
+  await expect(page.getByLabel("Your npub")).toHaveText(npub);
+});
+
+test("two_tabs_see_the_same_state", async ({ page, context, host }) => {
+  await page.goto(host.url);
+  const second = await context.newPage();
+  await second.goto(host.url);
+  await expect(second.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
+  const npub = await createAccount(page);
+  await expect(second.getByLabel("Your npub")).toHaveText(npub);
+});
+
+test("a_websocket_without_the_token_is_refused", async ({ page, host }) => {
+  await page.goto(`${host.origin}/`);
+  await expect(page.getByText("This page needs the link printed by Burrow")).toBeVisible();
+  const outcome = await page.evaluate(
+    (wsUrl) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(wsUrl);
+        ws.onopen = () => resolve("open");
+        ws.onerror = () => resolve("refused");
+      }),
+    `ws://${new URL(host.origin).host}/ws?token=wrong`,
+  );
+  expect(outcome).toBe("refused");
+  expect(host.logs.some((line) => line["event"] === "ws_refused" && line["reason"] === "token")).toBe(true);
+});

@@ -1,0 +1,290 @@
+// The Electron adapter: one window, locked down, wired to the core over the typed IPC contract.
+// Compiled to dist/electron/main.js; the renderer build is dist/renderer/, the bundled preload
+// dist/electron/preload.cjs.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  screen,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type Rectangle,
+  type Session,
+  type WebContents,
+} from "electron";
+import Store from "electron-store";
+import { AppCore, type LogLine } from "./core/appCore.js";
+import { ElectronSecretStore } from "./secretStore.electron.js";
+import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RENDERER_INDEX = path.join(here, "..", "renderer", "index.html");
+const PRELOAD = path.join(here, "preload.cjs");
+
+/**
+ * Sent as a header on top of the renderer's own CSP meta tag (vite.config.ts), adding what a meta
+ * tag cannot carry. Both apply, so the stricter wins: keep this the same as the meta tag plus frame rules.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-src 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Web permissions the UI may use; every other request is refused. */
+const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(["notifications", "clipboard-sanitized-write"]);
+
+const REFUSED_SENDER = "Refused: unknown sender";
+const BOUNDS_SAVE_DELAY_MS = 500;
+const DEFAULT_SIZE = { width: 1100, height: 760 };
+const MIN_SIZE = { width: 720, height: 480 };
+/** How much of a restored window must lie on some display for its saved position to be kept. */
+const MIN_VISIBLE = { width: 160, height: 80 };
+
+interface WindowStateFile {
+  bounds?: Rectangle;
+  maximized?: boolean;
+}
+
+/** One JSON object per line on stdout, the same shape as the core's log lines. */
+function log(line: LogLine): void {
+  console.log(JSON.stringify({ ts: new Date().toISOString(), ...line }));
+}
+
+/** `--user-data-dir=<dir>` (tests, several profiles side by side) must take effect before the single-instance lock and `ready`. */
+function applyUserDataDirArgument(argv: readonly string[]): void {
+  const prefix = "--user-data-dir=";
+  const arg = argv.find((a) => a.startsWith(prefix));
+  if (arg === undefined) return;
+  const dir = arg.slice(prefix.length);
+  if (dir !== "") app.setPath("userData", path.resolve(dir));
+}
+
+function isRendererIndex(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== "file:" || parsed.host !== "") return false;
+  const a = path.normalize(fileURLToPath(parsed));
+  const b = path.normalize(RENDERER_INDEX);
+  return process.platform === "win32" ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "https:" || protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+function intersectionArea(a: Rectangle, b: Rectangle): { width: number; height: number } {
+  const width = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const height = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return { width: Math.max(0, width), height: Math.max(0, height) };
+}
+
+function isRectangle(value: unknown): value is Rectangle {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return ["x", "y", "width", "height"].every((k) => typeof r[k] === "number" && Number.isFinite(r[k]));
+}
+
+/** The saved bounds if enough of them is on a connected display; otherwise only a size that fits the primary display, centred. */
+function restorableBounds(saved: unknown): Partial<Rectangle> & { width: number; height: number } {
+  const workArea = screen.getPrimaryDisplay().workArea;
+  const fit = (width: number, height: number) => ({
+    width: Math.max(MIN_SIZE.width, Math.min(Math.round(width), workArea.width)),
+    height: Math.max(MIN_SIZE.height, Math.min(Math.round(height), workArea.height)),
+  });
+  if (!isRectangle(saved)) return fit(DEFAULT_SIZE.width, DEFAULT_SIZE.height);
+  const visible = screen.getAllDisplays().some((display) => {
+    const overlap = intersectionArea(saved, display.workArea);
+    return overlap.width >= MIN_VISIBLE.width && overlap.height >= MIN_VISIBLE.height;
+  });
+  if (!visible) return fit(saved.width, saved.height);
+  return {
+    x: Math.round(saved.x),
+    y: Math.round(saved.y),
+    width: Math.max(MIN_SIZE.width, Math.round(saved.width)),
+    height: Math.max(MIN_SIZE.height, Math.round(saved.height)),
+  };
+}
+
+function installSessionPolicy(ses: Session, isMainWindow: (contents: WebContents | null) => boolean): void {
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CONTENT_SECURITY_POLICY] },
+    });
+  });
+  ses.setPermissionRequestHandler((contents, permission, callback) => {
+    callback(isMainWindow(contents) && ALLOWED_PERMISSIONS.has(permission));
+  });
+  ses.setPermissionCheckHandler((contents, permission) => isMainWindow(contents) && ALLOWED_PERMISSIONS.has(permission));
+}
+
+/** Every web contents, present or future: no navigation away from the renderer, no new windows, no webviews. */
+function hardenWebContents(contents: WebContents): void {
+  contents.on("will-navigate", (event, url) => {
+    if (!isRendererIndex(url)) event.preventDefault();
+  });
+  contents.on("will-attach-webview", (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isHttpUrl(url)) {
+      shell.openExternal(url).catch((error: unknown) => log({ level: "warn", event: "open_external_failed", error: String(error) }));
+    }
+    return { action: "deny" };
+  });
+}
+
+function start(): void {
+  let core: AppCore | null = null;
+  let mainWindow: BrowserWindow | null = null;
+  let coreClosed = false;
+  let coreClosing = false;
+
+  const windowState = new Store<WindowStateFile>({ name: "window-state" });
+
+  const isMainWindow = (contents: WebContents | null): boolean =>
+    contents !== null && mainWindow !== null && !mainWindow.isDestroyed() && contents === mainWindow.webContents;
+
+  /** Only our own page, in our own window's top frame, may talk to the core. */
+  const isTrustedSender = (event: IpcMainInvokeEvent): boolean => {
+    if (!isMainWindow(event.sender)) return false;
+    const frame = event.senderFrame;
+    return frame !== null && frame.parent === null && isRendererIndex(frame.url);
+  };
+
+  const createWindow = (): BrowserWindow => {
+    const saved = windowState.get("bounds");
+    const win = new BrowserWindow({
+      ...restorableBounds(saved),
+      minWidth: MIN_SIZE.width,
+      minHeight: MIN_SIZE.height,
+      title: "Burrow",
+      show: false,
+      webPreferences: {
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        webSecurity: true,
+        preload: PRELOAD,
+      },
+    });
+    if (windowState.get("maximized") === true) win.maximize();
+
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveBounds = (): void => {
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      if (win.isDestroyed() || win.isMinimized()) return;
+      windowState.set({ bounds: win.getNormalBounds(), maximized: win.isMaximized() });
+    };
+    const saveBoundsSoon = (): void => {
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(saveBounds, BOUNDS_SAVE_DELAY_MS);
+    };
+    win.on("resize", saveBoundsSoon);
+    win.on("move", saveBoundsSoon);
+    win.on("close", saveBounds);
+    win.on("closed", () => {
+      clearTimeout(saveTimer);
+      if (mainWindow === win) mainWindow = null;
+    });
+    win.once("ready-to-show", () => win.show());
+
+    win.loadFile(RENDERER_INDEX).catch((error: unknown) => log({ level: "error", event: "renderer_load_failed", error: String(error) }));
+    return win;
+  };
+
+  const focusMainWindow = (): void => {
+    if (mainWindow === null || mainWindow.isDestroyed()) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+
+  app.on("second-instance", focusMainWindow);
+  app.on("web-contents-created", (_event, contents) => hardenWebContents(contents));
+
+  app.on("window-all-closed", () => {
+    if (process.platform !== "darwin") app.quit();
+  });
+
+  app.on("activate", () => {
+    if (core !== null && BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+  });
+
+  // The core flushes and closes its storage and relay connections before the process ends.
+  app.on("before-quit", (event) => {
+    if (core === null || coreClosed) return;
+    event.preventDefault();
+    if (coreClosing) return;
+    coreClosing = true;
+    core
+      .close()
+      .catch((error: unknown) => log({ level: "error", event: "core_close_failed", error: String(error) }))
+      .finally(() => {
+        coreClosed = true;
+        app.quit();
+      });
+  });
+
+  ipcMain.handle(IPC_CHANNELS.dispatch, (event, raw: unknown): Promise<DispatchReply> | DispatchReply => {
+    if (core === null || !isTrustedSender(event)) {
+      log({ level: "warn", event: "ipc_refused", channel: IPC_CHANNELS.dispatch, url: event.senderFrame?.url ?? null });
+      return { ok: false, error: REFUSED_SENDER };
+    }
+    return core.dispatch(raw);
+  });
+
+  ipcMain.handle(IPC_CHANNELS.snapshot, (event): StateSnapshot => {
+    if (core === null || !isTrustedSender(event)) {
+      log({ level: "warn", event: "ipc_refused", channel: IPC_CHANNELS.snapshot, url: event.senderFrame?.url ?? null });
+      throw new Error(REFUSED_SENDER);
+    }
+    return core.snapshot();
+  });
+
+  app
+    .whenReady()
+    .then(async () => {
+      installSessionPolicy(session.defaultSession, isMainWindow);
+      const secretStore = await ElectronSecretStore.open();
+      log({ level: "info", event: "secret_store", kind: secretStore.kind, notice: secretStore.notice });
+      const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log });
+      core = created;
+      created.subscribe((snapshot) => {
+        if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, snapshot);
+      });
+      mainWindow = createWindow();
+    })
+    .catch((error: unknown) => {
+      log({ level: "error", event: "startup_failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      dialog.showErrorBox("Burrow could not start", error instanceof Error ? error.message : String(error));
+      app.exit(1);
+    });
+}
+
+applyUserDataDirArgument(process.argv);
+app.enableSandbox();
+if (app.requestSingleInstanceLock()) {
+  start();
+} else {
+  app.quit();
+}

@@ -1,0 +1,61 @@
+// `npm start`: builds what is missing, then starts Burrow — the Electron app where an Electron binary
+// can run, otherwise the browser host (printing why, and the URL). Extra arguments go to the host.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { root, run } from "./run.mjs";
+
+const SOURCES = ["shared", "electron", "renderer", "server", "vite.config.ts", "vite.preload.config.ts", "package.json"];
+const stampPath = join(root, "dist", "build-stamp.json");
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), info.mtimeMs);
+}
+
+function buildIsCurrent() {
+  if (!existsSync(stampPath)) return false;
+  const built = statSync(stampPath).mtimeMs;
+  return SOURCES.every((source) => newestMtime(join(root, source)) <= built);
+}
+
+/** The Electron binary's path, or the reason there is none. */
+function findElectron() {
+  const load = () => createRequire(join(root, "package.json"))("electron");
+  try {
+    return { path: load() };
+  } catch (firstError) {
+    if (!existsSync(join(root, "node_modules", "electron", "install.js"))) return { reason: "the electron package is not installed" };
+    console.log("Fetching the Electron binary (first start)…");
+    const result = spawnSync(process.execPath, [join(root, "node_modules", "electron", "install.js")], { cwd: root, encoding: "utf8", timeout: 300_000 });
+    if (result.status === 0) {
+      try {
+        return { path: load() };
+      } catch (error) {
+        return { reason: error.message };
+      }
+    }
+    const detail = (result.stderr || result.stdout || String(firstError.message)).trim().split("\n").find((line) => line.trim()) ?? "unknown error";
+    return { reason: `its binary could not be downloaded (${detail.trim()})` };
+  }
+}
+
+if (!buildIsCurrent()) {
+  console.log("Building Burrow…");
+  const code = await run(process.execPath, [join(root, "scripts", "build.mjs")]);
+  if (code !== 0) process.exit(code);
+}
+
+const headlessLinux = process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+const electron = process.env.BURROW_BROWSER_HOST === "1" ? { reason: "BURROW_BROWSER_HOST=1 is set" } : findElectron();
+if (electron.path && !headlessLinux) {
+  console.log("Starting the Burrow desktop app (Electron)…");
+  process.exit(await run(electron.path, [root]));
+}
+const why = electron.path ? "there is no display (DISPLAY/WAYLAND_DISPLAY unset)" : electron.reason;
+console.log(`Electron cannot run here: ${why}.`);
+console.log("Starting Burrow in the browser host instead: the same core and UI, served to your browser on 127.0.0.1.");
+process.exit(await run(process.execPath, [join(root, "dist", "electron", "web.js"), ...process.argv.slice(2)]));
