@@ -19,28 +19,13 @@ import {
 import Store from "electron-store";
 import { AppCore, type LogLine } from "./core/appCore.js";
 import { ElectronSecretStore } from "./secretStore.electron.js";
+import { CONTENT_SECURITY_POLICY } from "../shared/csp.js";
 import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RENDERER_INDEX = path.join(here, "..", "renderer", "index.html");
 const PRELOAD = path.join(here, "preload.cjs");
 
-/**
- * Sent as a header on top of the renderer's own CSP meta tag (vite.config.ts), adding what a meta
- * tag cannot carry. Both apply, so the stricter wins: keep this the same as the meta tag plus frame rules.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: https:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
 
 /** Web permissions the UI may use; every other request is refused. */
 const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(["notifications", "clipboard-sanitized-write"]);

@@ -2,3 +2,4 @@ export * from "./state.js";
 export * from "./actions.js";
 export * from "./ipc.js";
 export * from "./errors.js";
+export * from "./csp.js";

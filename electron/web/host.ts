@@ -7,6 +7,7 @@ import { extname, join, normalize, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { CONTRACT_VERSION, type StateSnapshot } from "../../shared/state.js";
+import { CONTENT_SECURITY_POLICY } from "../../shared/csp.js";
 import { WS_PATH, type HostMessage } from "../../shared/ipc.js";
 import type { AppCore, Logger } from "../core/appCore.js";
 
@@ -31,10 +32,8 @@ export interface WebHost {
 
 const HOST = "127.0.0.1";
 const MAX_FRAME_BYTES = 256 * 1024;
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** WebSocket close code for a refused access token (policy violation). */
+export const REFUSED_CLOSE_CODE = 1008;
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -91,7 +90,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     if (!sameSecret(url.searchParams.get("token") ?? "", token)) {
       log({ event: "ws_refused", reason: "token" });
-      return refuseUpgrade(socket, 401, "Unauthorized");
+      // A browser cannot read an HTTP status from a failed upgrade, so a same-origin page with a
+      // wrong token is told through a policy-violation close, before anything is sent to it.
+      wss.handleUpgrade(req, socket, head, (ws) => ws.close(REFUSED_CLOSE_CODE, "bad token"));
+      return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });

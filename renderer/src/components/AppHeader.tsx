@@ -1,0 +1,27 @@
+import type { NetworkState } from "../../../shared/state";
+import { CopyButton } from "./CopyButton";
+import { NetworkControl } from "./NetworkControl";
+
+interface AppHeaderProps {
+  npub: string;
+  network: NetworkState;
+  onOpenSettings: () => void;
+}
+
+export function AppHeader({ npub, network, onOpenSettings }: AppHeaderProps) {
+  return (
+    <header className="app-header">
+      <h1 className="brand">Burrow</h1>
+      <div className="identity">
+        <span role="textbox" aria-readonly="true" aria-label="Your npub" tabIndex={0} className="npub">
+          {npub}
+        </span>
+        <CopyButton label="Copy npub" text={npub} />
+      </div>
+      <NetworkControl network={network} />
+      <button type="button" onClick={onOpenSettings}>
+        Settings
+      </button>
+    </header>
+  );
+}
