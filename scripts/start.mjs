@@ -1,8 +1,7 @@
 // `npm start`: builds what is missing, then starts Burrow — the Electron app where an Electron binary
 // can run, otherwise the browser host (printing why, and the URL). Extra arguments go to the host.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { root, run } from "./run.mjs";
 
@@ -22,25 +21,28 @@ function buildIsCurrent() {
   return SOURCES.every((source) => newestMtime(join(root, source)) <= built);
 }
 
-/** The Electron binary's path, or the reason there is none. */
+/** The installed Electron binary (as node_modules/electron/index.js finds it, without running its download), or null. */
+function electronBinary() {
+  const packageDir = join(root, "node_modules", "electron");
+  const pathFile = join(packageDir, "path.txt");
+  if (!existsSync(pathFile)) return null;
+  const binary = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(packageDir, "dist"), readFileSync(pathFile, "utf8").trim());
+  return existsSync(binary) ? binary : null;
+}
+
+/** The Electron binary's path, fetching it on first use, or the reason there is none. */
 function findElectron() {
-  const load = () => createRequire(join(root, "package.json"))("electron");
-  try {
-    return { path: load() };
-  } catch (firstError) {
-    if (!existsSync(join(root, "node_modules", "electron", "install.js"))) return { reason: "the electron package is not installed" };
-    console.log("Fetching the Electron binary (first start)…");
-    const result = spawnSync(process.execPath, [join(root, "node_modules", "electron", "install.js")], { cwd: root, encoding: "utf8", timeout: 300_000 });
-    if (result.status === 0) {
-      try {
-        return { path: load() };
-      } catch (error) {
-        return { reason: error.message };
-      }
-    }
-    const detail = (result.stderr || result.stdout || String(firstError.message)).trim().split("\n").find((line) => line.trim()) ?? "unknown error";
-    return { reason: `its binary could not be downloaded (${detail.trim()})` };
-  }
+  const installed = electronBinary();
+  if (installed) return { path: installed };
+  const installer = join(root, "node_modules", "electron", "install.js");
+  if (!existsSync(installer)) return { reason: "the electron package is not installed" };
+  console.log("Fetching the Electron binary (first start)…");
+  const result = spawnSync(process.execPath, [installer], { cwd: root, encoding: "utf8", timeout: 300_000 });
+  const fetched = electronBinary();
+  if (fetched) return { path: fetched };
+  const output = `${result.stderr ?? ""}\n${result.stdout ?? ""}`.split("\n").map((line) => line.trim());
+  const detail = output.find((line) => /error|failed/i.test(line)) ?? output.find(Boolean) ?? (result.error?.message || "unknown error");
+  return { reason: `its binary could not be downloaded (${detail})` };
 }
 
 if (!buildIsCurrent()) {
