@@ -33,6 +33,10 @@ function initialState(store: SecretStore, networkEnabled: boolean): AppState {
     auth: { status: "logged_out" },
     login_error: null,
     chats: [],
+    invites: [],
+    open_chat: null,
+    key_package: { published: false, publishing: false },
+    settings: { relays: [] },
     busy: { logging_in: false, creating_chat: false, starting_agent: false },
     agent_button: null,
     toasts: [],
@@ -147,6 +151,8 @@ export class AppCore {
           s.toasts = s.toasts.filter((toast) => toast.id !== action.id);
         });
         return { ok: true };
+      default:
+        return this.refuse("not_logged_in");
     }
   }
 

@@ -1,0 +1,583 @@
+// The per-account SQLite store: groups and their MLS state, messages, key packages, invites,
+// profiles, processed-event ids and settings. One file per account, opened by one core.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { runMigrations } from "./migrations.js";
+
+export type GroupKind = "direct" | "group";
+/** pending → sent or failed for our own messages; received for everyone else's. */
+export type MessageStatus = "pending" | "sent" | "failed" | "received";
+export type InviteStatus = "pending" | "accepted" | "declined";
+
+/** Every timestamp in this store is unix seconds. Every pubkey and event id is lowercase hex. */
+export interface KeyPackageRow {
+  /** KeyPackageRef (hex), the id MLS uses for a key package. */
+  ref: string;
+  /** The serialized private part (init, HPKE and signature keys). */
+  private: Uint8Array;
+  /** The serialized KeyPackage as published. */
+  public: Uint8Array;
+  event_443_id: string | null;
+  event_30443_id: string | null;
+  d_tag: string;
+  created_at: number;
+  published_at: number | null;
+  used_at: number | null;
+  deleted_at: number | null;
+}
+
+export type NewKeyPackage = Pick<KeyPackageRow, "ref" | "private" | "public" | "d_tag" | "created_at">;
+
+export interface GroupRow {
+  /** hex of the nostr_group_id (the `h` tag of the group's kind-445 events). */
+  id: string;
+  mls_group_id: string;
+  kind: GroupKind;
+  name: string;
+  description: string;
+  admins: string[];
+  relays: string[];
+  members: string[];
+  /** The other member of a direct chat; null for groups. */
+  peer: string | null;
+  /** Serialized MLS group state. */
+  state: Uint8Array;
+  epoch: number;
+  created_at: number;
+  /** Last activity; chats are listed newest first by it. */
+  updated_at: number;
+  /** Messages created after it are unread. */
+  last_read_at: number;
+}
+
+/** last_read_at is never written by an upsert; it has its own setter. */
+export type GroupInput = Omit<GroupRow, "last_read_at">;
+
+export interface EpochKeyRow {
+  group_id: string;
+  epoch: number;
+  key: Uint8Array;
+}
+
+export interface MessageRow {
+  /** Insertion order; breaks ties between messages with the same created_at. */
+  seq: number;
+  /** Id of the inner rumor. */
+  id: string;
+  group_id: string;
+  sender: string;
+  kind: number;
+  content: string;
+  tags: string[][];
+  created_at: number;
+  status: MessageStatus;
+  error: string | null;
+  /** Our own signed kind-445 event, kept to retry publishing it. */
+  event_json: string | null;
+}
+
+export type MessageInput = Omit<MessageRow, "seq" | "error" | "event_json"> & {
+  error?: string | null;
+  event_json?: string | null;
+};
+
+/** Position of a message in a chat's order (created_at, then seq). */
+export interface MessageCursor {
+  created_at: number;
+  seq: number;
+}
+
+export interface MessagePage {
+  /** Oldest first. */
+  messages: MessageRow[];
+  /** Whether messages older than the first one exist. */
+  has_older: boolean;
+}
+
+export interface ChatSummaryRow {
+  id: string;
+  kind: GroupKind;
+  name: string;
+  peer: string | null;
+  members: string[];
+  updated_at: number;
+  last_read_at: number;
+  /** The newest kind-9 message, or nulls when the chat has none. */
+  last_message: string | null;
+  last_message_at: number | null;
+  last_message_sender: string | null;
+  /** Kind-9 messages from others created after last_read_at. */
+  unread: number;
+}
+
+export interface InviteRow {
+  /** Id of the Welcome rumor (kind 444). */
+  id: string;
+  from_pubkey: string;
+  group_name: string;
+  /** The MLS Welcome message. */
+  welcome: Uint8Array;
+  key_package_event_id: string;
+  relays: string[];
+  received_at: number;
+  status: InviteStatus;
+}
+
+export type InviteInput = Omit<InviteRow, "status">;
+
+export interface ProfileRow {
+  pubkey: string;
+  name: string | null;
+  picture: string | null;
+  /** created_at of the kind-0 event it came from. */
+  created_at: number;
+}
+
+const HEX_PUBKEY = /^[0-9a-f]{64}$/;
+const BUSY_TIMEOUT_MS = 5_000;
+
+export function accountDatabasePath(dataDir: string, pubkey: string): string {
+  if (!HEX_PUBKEY.test(pubkey)) throw new TypeError("an account's pubkey must be 64 lowercase hex characters");
+  return join(dataDir, "accounts", pubkey, "burrow.sqlite");
+}
+
+// Rows as SQLite returns them: JSON as text, BLOBs as Buffers.
+type RawKeyPackage = Omit<KeyPackageRow, "private" | "public"> & { private: Buffer; public: Buffer };
+type RawGroup = Omit<GroupRow, "admins" | "relays" | "members" | "state"> & {
+  admins: string;
+  relays: string;
+  members: string;
+  state: Buffer;
+};
+type RawEpochKey = Omit<EpochKeyRow, "key"> & { key: Buffer };
+type RawMessage = Omit<MessageRow, "tags"> & { tags: string };
+type RawChatSummary = Omit<ChatSummaryRow, "members"> & { members: string };
+type RawInvite = Omit<InviteRow, "welcome" | "relays"> & { welcome: Buffer; relays: string };
+
+/** A plain Uint8Array over the Buffer's bytes, so callers never meet Buffer's differing methods. */
+const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+
+const toKeyPackage = (raw: RawKeyPackage): KeyPackageRow => ({ ...raw, private: bytes(raw.private), public: bytes(raw.public) });
+
+const toGroup = (raw: RawGroup): GroupRow => ({
+  ...raw,
+  admins: JSON.parse(raw.admins) as string[],
+  relays: JSON.parse(raw.relays) as string[],
+  members: JSON.parse(raw.members) as string[],
+  state: bytes(raw.state),
+});
+
+const toEpochKey = (raw: RawEpochKey): EpochKeyRow => ({ ...raw, key: bytes(raw.key) });
+
+const toMessage = (raw: RawMessage): MessageRow => ({ ...raw, tags: JSON.parse(raw.tags) as string[][] });
+
+const toInvite = (raw: RawInvite): InviteRow => ({ ...raw, welcome: bytes(raw.welcome), relays: JSON.parse(raw.relays) as string[] });
+
+const KEY_PACKAGE_COLUMNS = "ref, private, public, event_443_id, event_30443_id, d_tag, created_at, published_at, used_at, deleted_at";
+const GROUP_COLUMNS =
+  "id, mls_group_id, kind, name, description, admins, relays, members, peer, state, epoch, created_at, updated_at, last_read_at";
+const MESSAGE_COLUMNS = "seq, id, group_id, sender, kind, content, tags, created_at, status, error, event_json";
+const INVITE_COLUMNS = "id, from_pubkey, group_name, welcome, key_package_event_id, relays, received_at, status";
+
+function prepareStatements(db: Database.Database) {
+  return {
+    getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+    setMeta: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    deleteMeta: db.prepare<[string]>("DELETE FROM meta WHERE key = ?"),
+
+    saveKeyPackage: db.prepare<[NewKeyPackage]>(
+      `INSERT INTO key_packages (ref, private, public, d_tag, created_at) VALUES (@ref, @private, @public, @d_tag, @created_at)
+       ON CONFLICT (ref) DO NOTHING`,
+    ),
+    getKeyPackage: db.prepare<[string], RawKeyPackage>(`SELECT ${KEY_PACKAGE_COLUMNS} FROM key_packages WHERE ref = ?`),
+    findKeyPackageByEvent: db.prepare<[string, string], RawKeyPackage>(
+      `SELECT ${KEY_PACKAGE_COLUMNS} FROM key_packages WHERE event_443_id = ? OR event_30443_id = ?`,
+    ),
+    listActiveKeyPackages: db.prepare<[], RawKeyPackage>(
+      `SELECT ${KEY_PACKAGE_COLUMNS} FROM key_packages WHERE deleted_at IS NULL ORDER BY created_at, ref`,
+    ),
+    markKeyPackagePublished: db.prepare<[{ ref: string; event_443_id: string | null; event_30443_id: string | null; at: number }]>(
+      `UPDATE key_packages SET event_443_id = coalesce(@event_443_id, event_443_id),
+         event_30443_id = coalesce(@event_30443_id, event_30443_id), published_at = @at WHERE ref = @ref`,
+    ),
+    markKeyPackageUsed: db.prepare<[number, string]>("UPDATE key_packages SET used_at = coalesce(used_at, ?) WHERE ref = ?"),
+    markKeyPackageDeleted: db.prepare<[number, string]>("UPDATE key_packages SET deleted_at = coalesce(deleted_at, ?) WHERE ref = ?"),
+
+    upsertGroup: db.prepare<[Omit<RawGroup, "last_read_at" | "state"> & { state: Uint8Array }]>(
+      `INSERT INTO groups (id, mls_group_id, kind, name, description, admins, relays, members, peer, state, epoch, created_at, updated_at)
+       VALUES (@id, @mls_group_id, @kind, @name, @description, @admins, @relays, @members, @peer, @state, @epoch, @created_at, @updated_at)
+       ON CONFLICT (id) DO UPDATE SET mls_group_id = excluded.mls_group_id, kind = excluded.kind, name = excluded.name,
+         description = excluded.description, admins = excluded.admins, relays = excluded.relays, members = excluded.members,
+         peer = excluded.peer, state = excluded.state, epoch = excluded.epoch, updated_at = max(updated_at, excluded.updated_at)`,
+    ),
+    getGroup: db.prepare<[string], RawGroup>(`SELECT ${GROUP_COLUMNS} FROM groups WHERE id = ?`),
+    listGroups: db.prepare<[], RawGroup>(`SELECT ${GROUP_COLUMNS} FROM groups ORDER BY updated_at DESC, id`),
+    updateGroupState: db.prepare<[Uint8Array, number, string]>("UPDATE groups SET state = ?, epoch = ? WHERE id = ?"),
+    touchGroup: db.prepare<[number, string]>("UPDATE groups SET updated_at = max(updated_at, ?) WHERE id = ?"),
+    setLastReadAt: db.prepare<[number, string]>("UPDATE groups SET last_read_at = max(last_read_at, ?) WHERE id = ?"),
+    findDirectGroup: db.prepare<[string], RawGroup>(
+      `SELECT ${GROUP_COLUMNS} FROM groups WHERE kind = 'direct' AND peer = ? ORDER BY updated_at DESC LIMIT 1`,
+    ),
+    deleteGroup: db.prepare<[string]>("DELETE FROM groups WHERE id = ?"),
+
+    putEpochKey: db.prepare<[string, number, Uint8Array]>(
+      "INSERT INTO epoch_keys (group_id, epoch, key) VALUES (?, ?, ?) ON CONFLICT (group_id, epoch) DO UPDATE SET key = excluded.key",
+    ),
+    listEpochKeys: db.prepare<[string, number], RawEpochKey>(
+      "SELECT group_id, epoch, key FROM epoch_keys WHERE group_id = ? ORDER BY epoch DESC LIMIT ?",
+    ),
+    pruneEpochKeys: db.prepare<[string, string, number]>(
+      `DELETE FROM epoch_keys WHERE group_id = ? AND epoch NOT IN
+         (SELECT epoch FROM epoch_keys WHERE group_id = ? ORDER BY epoch DESC LIMIT ?)`,
+    ),
+
+    insertMessage: db.prepare<[Omit<RawMessage, "seq">]>(
+      `INSERT INTO messages (id, group_id, sender, kind, content, tags, created_at, status, error, event_json)
+       VALUES (@id, @group_id, @sender, @kind, @content, @tags, @created_at, @status, @error, @event_json)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    updateMessageStatus: db.prepare<[MessageStatus, string | null, string]>("UPDATE messages SET status = ?, error = ? WHERE id = ?"),
+    setMessageEventJson: db.prepare<[string, string]>("UPDATE messages SET event_json = ? WHERE id = ?"),
+    getMessage: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+    newestMessages: db.prepare<[string, number], RawMessage>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?`,
+    ),
+    messagesBefore: db.prepare<[string, number, number, number], RawMessage>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND (created_at, seq) < (?, ?)
+       ORDER BY created_at DESC, seq DESC LIMIT ?`,
+    ),
+    listUnsentMessages: db.prepare<[], RawMessage>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'failed') ORDER BY seq`,
+    ),
+    chatSummaries: db.prepare<[string], RawChatSummary>(
+      `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
+         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender,
+         (SELECT count(*) FROM messages AS u
+           WHERE u.group_id = g.id AND u.kind = 9 AND u.created_at > g.last_read_at AND u.sender <> ?) AS unread
+       FROM groups AS g
+       LEFT JOIN messages AS last ON last.seq =
+         (SELECT m.seq FROM messages AS m WHERE m.group_id = g.id AND m.kind = 9 ORDER BY m.created_at DESC, m.seq DESC LIMIT 1)
+       ORDER BY g.updated_at DESC, g.id`,
+    ),
+
+    markProcessed: db.prepare<[string, number, number]>(
+      "INSERT INTO processed_events (event_id, kind, seen_at) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+    ),
+    isProcessed: db.prepare<[string], { found: 1 }>("SELECT 1 AS found FROM processed_events WHERE event_id = ?"),
+    pruneProcessed: db.prepare<[number]>("DELETE FROM processed_events WHERE seen_at < ?"),
+
+    saveInvite: db.prepare<[Omit<RawInvite, "status" | "welcome"> & { welcome: Uint8Array }]>(
+      `INSERT INTO invites (id, from_pubkey, group_name, welcome, key_package_event_id, relays, received_at)
+       VALUES (@id, @from_pubkey, @group_name, @welcome, @key_package_event_id, @relays, @received_at)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    getInvite: db.prepare<[string], RawInvite>(`SELECT ${INVITE_COLUMNS} FROM invites WHERE id = ?`),
+    listPendingInvites: db.prepare<[], RawInvite>(
+      `SELECT ${INVITE_COLUMNS} FROM invites WHERE status = 'pending' ORDER BY received_at DESC, id`,
+    ),
+    setInviteStatus: db.prepare<[InviteStatus, string]>("UPDATE invites SET status = ? WHERE id = ?"),
+
+    upsertProfile: db.prepare<[ProfileRow]>(
+      `INSERT INTO profiles (pubkey, name, picture, created_at) VALUES (@pubkey, @name, @picture, @created_at)
+       ON CONFLICT (pubkey) DO UPDATE SET name = excluded.name, picture = excluded.picture, created_at = excluded.created_at
+       WHERE excluded.created_at > profiles.created_at`,
+    ),
+    getProfiles: db.prepare<[string], ProfileRow>(
+      "SELECT pubkey, name, picture, created_at FROM profiles WHERE pubkey IN (SELECT value FROM json_each(?))",
+    ),
+  };
+}
+
+/**
+ * Methods that change one row are atomic on their own; anything that must change several rows
+ * together (a message and the group state that decrypted it) goes inside transaction(), so a
+ * kill at any moment leaves the store as it was before or after the whole change.
+ */
+export class AccountStore {
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
+
+  private constructor(
+    private readonly db: Database.Database,
+    /** The account's own pubkey: its messages never count as unread. */
+    readonly pubkey: string,
+  ) {
+    this.statements = prepareStatements(db);
+    // IMMEDIATE takes the write lock up front, so busy_timeout applies instead of a deadlock error.
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
+  }
+
+  /** Opens (creating if needed) `<dataDir>/accounts/<pubkey>/burrow.sqlite` and migrates it. */
+  static open(dataDir: string, pubkey: string): AccountStore {
+    const path = accountDatabasePath(dataDir, pubkey);
+    mkdirSync(join(dataDir, "accounts", pubkey), { recursive: true, mode: 0o700 });
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma("journal_mode = WAL");
+      // In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      runMigrations(db);
+      return new AccountStore(db, pubkey);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma("optimize");
+    this.db.close();
+  }
+
+  /**
+   * Runs fn in one transaction: all of its writes commit together or, if fn throws, none do.
+   * fn must be synchronous. Nested calls become savepoints of the outer transaction.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.runInTransaction(fn) as T;
+  }
+
+  // ── meta: settings and subscription cursors, stored as JSON ──
+
+  /** The caller names the type it stored under this key; nothing checks it. */
+  getMeta<T>(key: string): T | null {
+    const row = this.statements.getMeta.get(key);
+    return row === undefined ? null : (JSON.parse(row.value) as T);
+  }
+
+  setMeta<T>(key: string, value: T): void {
+    const json = JSON.stringify(value) as string | undefined;
+    if (json === undefined) throw new TypeError(`meta ${key}: the value is not JSON`);
+    this.statements.setMeta.run(key, json);
+  }
+
+  deleteMeta(key: string): void {
+    this.statements.deleteMeta.run(key);
+  }
+
+  // ── key packages ──
+
+  /** False when a key package with this ref is already stored (it is left unchanged). */
+  saveKeyPackage(keyPackage: NewKeyPackage): boolean {
+    return this.statements.saveKeyPackage.run(keyPackage).changes > 0;
+  }
+
+  getKeyPackage(ref: string): KeyPackageRow | null {
+    const raw = this.statements.getKeyPackage.get(ref);
+    return raw === undefined ? null : toKeyPackage(raw);
+  }
+
+  /** The key package published as this kind-443 or kind-30443 event. */
+  findKeyPackageByEventId(eventId: string): KeyPackageRow | null {
+    const raw = this.statements.findKeyPackageByEvent.get(eventId, eventId);
+    return raw === undefined ? null : toKeyPackage(raw);
+  }
+
+  /** Not deleted, oldest first. */
+  listActiveKeyPackages(): KeyPackageRow[] {
+    return this.statements.listActiveKeyPackages.all().map(toKeyPackage);
+  }
+
+  /** A null event id keeps the stored one. */
+  markKeyPackagePublished(
+    ref: string,
+    events: { event_443_id?: string | null; event_30443_id?: string | null },
+    at: number,
+  ): boolean {
+    return (
+      this.statements.markKeyPackagePublished.run({
+        ref,
+        event_443_id: events.event_443_id ?? null,
+        event_30443_id: events.event_30443_id ?? null,
+        at,
+      }).changes > 0
+    );
+  }
+
+  /** Keeps the first use time. False when no such key package. */
+  markKeyPackageUsed(ref: string, at: number): boolean {
+    return this.statements.markKeyPackageUsed.run(at, ref).changes > 0;
+  }
+
+  /** Keeps the first deletion time. False when no such key package. */
+  markKeyPackageDeleted(ref: string, at: number): boolean {
+    return this.statements.markKeyPackageDeleted.run(at, ref).changes > 0;
+  }
+
+  // ── groups ──
+
+  /** Inserts or replaces the group; keeps created_at and last_read_at, and updated_at never moves back. */
+  upsertGroup(group: GroupInput): void {
+    this.statements.upsertGroup.run({
+      ...group,
+      admins: JSON.stringify(group.admins),
+      relays: JSON.stringify(group.relays),
+      members: JSON.stringify(group.members),
+    });
+  }
+
+  getGroup(id: string): GroupRow | null {
+    const raw = this.statements.getGroup.get(id);
+    return raw === undefined ? null : toGroup(raw);
+  }
+
+  /** Newest activity first. */
+  listGroups(): GroupRow[] {
+    return this.statements.listGroups.all().map(toGroup);
+  }
+
+  updateGroupState(id: string, state: Uint8Array, epoch: number): boolean {
+    return this.statements.updateGroupState.run(state, epoch, id).changes > 0;
+  }
+
+  /** Moves updated_at forward to `at` (never back). */
+  touchGroup(id: string, at: number): boolean {
+    return this.statements.touchGroup.run(at, id).changes > 0;
+  }
+
+  /** Moves last_read_at forward to `at` (never back). */
+  setLastReadAt(id: string, at: number): boolean {
+    return this.statements.setLastReadAt.run(at, id).changes > 0;
+  }
+
+  /** The direct chat with `peer`; when there are several (both sides created one), the most active. */
+  findDirectGroup(peer: string): GroupRow | null {
+    const raw = this.statements.findDirectGroup.get(peer);
+    return raw === undefined ? null : toGroup(raw);
+  }
+
+  /** Deletes the group with its epoch keys and messages. */
+  deleteGroup(id: string): boolean {
+    return this.statements.deleteGroup.run(id).changes > 0;
+  }
+
+  // ── epoch keys ──
+
+  putEpochKey(groupId: string, epoch: number, key: Uint8Array): void {
+    this.statements.putEpochKey.run(groupId, epoch, key);
+  }
+
+  /** The `limit` newest epochs' keys, newest first. */
+  listEpochKeys(groupId: string, limit: number): EpochKeyRow[] {
+    return this.statements.listEpochKeys.all(groupId, limit).map(toEpochKey);
+  }
+
+  /** Keeps the `keep` newest epochs' keys of the group; returns how many were deleted. */
+  pruneEpochKeys(groupId: string, keep: number): number {
+    return this.statements.pruneEpochKeys.run(groupId, groupId, keep).changes;
+  }
+
+  // ── messages ──
+
+  /** False when a message with this id is already stored (it is left unchanged). */
+  insertMessage(message: MessageInput): boolean {
+    return (
+      this.statements.insertMessage.run({
+        id: message.id,
+        group_id: message.group_id,
+        sender: message.sender,
+        kind: message.kind,
+        content: message.content,
+        tags: JSON.stringify(message.tags),
+        created_at: message.created_at,
+        status: message.status,
+        error: message.error ?? null,
+        event_json: message.event_json ?? null,
+      }).changes > 0
+    );
+  }
+
+  updateMessageStatus(id: string, status: MessageStatus, error: string | null = null): boolean {
+    return this.statements.updateMessageStatus.run(status, error, id).changes > 0;
+  }
+
+  setMessageEventJson(id: string, eventJson: string): boolean {
+    return this.statements.setMessageEventJson.run(eventJson, id).changes > 0;
+  }
+
+  getMessage(id: string): MessageRow | null {
+    const raw = this.statements.getMessage.get(id);
+    return raw === undefined ? null : toMessage(raw);
+  }
+
+  /**
+   * The newest `limit` messages of the group older than `before` (all when absent), oldest first.
+   * The next older page is `{ before: page.messages[0] }`.
+   */
+  listMessages(groupId: string, options: { before?: MessageCursor; limit: number }): MessagePage {
+    const { before, limit } = options;
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");
+    const raws =
+      before === undefined
+        ? this.statements.newestMessages.all(groupId, limit + 1)
+        : this.statements.messagesBefore.all(groupId, before.created_at, before.seq, limit + 1);
+    const has_older = raws.length > limit;
+    const messages = raws.slice(0, limit).reverse().map(toMessage);
+    return { messages, has_older };
+  }
+
+  /** Our messages not yet accepted by a relay (pending or failed), oldest first. */
+  listUnsentMessages(): MessageRow[] {
+    return this.statements.listUnsentMessages.all().map(toMessage);
+  }
+
+  /** One row per group, newest activity first. */
+  listChatSummaries(): ChatSummaryRow[] {
+    return this.statements.chatSummaries
+      .all(this.pubkey)
+      .map((raw) => ({ ...raw, members: JSON.parse(raw.members) as string[] }));
+  }
+
+  // ── processed events ──
+
+  /** False when the event was already marked: the caller has handled it before. */
+  markProcessed(eventId: string, kind: number, at: number): boolean {
+    return this.statements.markProcessed.run(eventId, kind, at).changes > 0;
+  }
+
+  isProcessed(eventId: string): boolean {
+    return this.statements.isProcessed.get(eventId) !== undefined;
+  }
+
+  /** Forgets events seen before `before`; returns how many. */
+  pruneProcessed(before: number): number {
+    return this.statements.pruneProcessed.run(before).changes;
+  }
+
+  // ── invites ──
+
+  /** Stored as pending. False when an invite with this id is already stored (it is left unchanged). */
+  saveInvite(invite: InviteInput): boolean {
+    return this.statements.saveInvite.run({ ...invite, relays: JSON.stringify(invite.relays) }).changes > 0;
+  }
+
+  getInvite(id: string): InviteRow | null {
+    const raw = this.statements.getInvite.get(id);
+    return raw === undefined ? null : toInvite(raw);
+  }
+
+  /** Newest first. */
+  listPendingInvites(): InviteRow[] {
+    return this.statements.listPendingInvites.all().map(toInvite);
+  }
+
+  setInviteStatus(id: string, status: InviteStatus): boolean {
+    return this.statements.setInviteStatus.run(status, id).changes > 0;
+  }
+
+  // ── profiles ──
+
+  /** Stores the profile unless one from a kind-0 event at least as new is stored; returns whether it was. */
+  upsertProfile(profile: ProfileRow): boolean {
+    return this.statements.upsertProfile.run(profile).changes > 0;
+  }
+
+  /** The stored profiles among `pubkeys`, by pubkey. */
+  getProfiles(pubkeys: readonly string[]): Map<string, ProfileRow> {
+    const rows = this.statements.getProfiles.all(JSON.stringify(pubkeys));
+    return new Map(rows.map((row) => [row.pubkey, row]));
+  }
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// burrow-relay --port N --data-dir DIR [--json]: the local stack's relay as its own process.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startRelay } from "./relay.js";
+import type { RelayLogLine } from "./relay.js";
+
+const USAGE = "usage: burrow-relay --port N --data-dir DIR [--json]";
+
+interface Cli {
+  port: number;
+  dataDir: string;
+  json: boolean;
+}
+
+/** The parsed command line, or why it is wrong. */
+function parseCli(): Cli | string {
+  let values;
+  try {
+    values = parseArgs({
+      options: {
+        port: { type: "string", default: "0" },
+        "data-dir": { type: "string" },
+        json: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0..65535, got ${values.port}`;
+  const dataDir = values["data-dir"];
+  if (!dataDir) return "--data-dir is required";
+  return { port, dataDir, json: values.json };
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli();
+  if (typeof cli === "string") {
+    process.stderr.write(`${cli}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { dataDir, json } = cli;
+
+  // With --json every line on stdout is one JSON object, for the process that started us.
+  const print = (line: RelayLogLine): void => {
+    if (json) {
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    } else {
+      const { event, ...fields } = line;
+      process.stderr.write(`${event} ${JSON.stringify(fields)}\n`);
+    }
+  };
+
+  mkdirSync(dataDir, { recursive: true });
+  const relay = await startRelay({ port: cli.port, dbPath: join(dataDir, "relay.sqlite"), log: print });
+  if (json) print({ event: "ready", url: relay.url });
+  else process.stdout.write(`burrow-relay ready at ${relay.url}\n`);
+
+  const stop = (signal: NodeJS.Signals): void => {
+    relay.close().then(
+      () => print({ event: "stopped", signal }),
+      (error: unknown) => {
+        print({ event: "stop_failed", message: error instanceof Error ? error.message : String(error) });
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`burrow-relay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,375 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { finalizeEvent, generateSecretKey, getPublicKey } from "nostr-tools/pure";
+import type { Event, EventTemplate } from "nostr-tools/pure";
+import { WebSocket } from "ws";
+import { startRelay } from "./relay.js";
+import type { RunningRelay } from "./relay.js";
+
+type Message = unknown[];
+type Filter = Record<string, unknown>;
+
+const WAIT_MS = 3000;
+
+/** A raw NIP-01 client: every message it receives is kept, and waits look back as well as forward. */
+class TestClient {
+  private readonly received: Message[] = [];
+  private readonly waiters = new Set<() => void>();
+  private subscriptionCount = 0;
+  /** The close code, once the connection has closed. */
+  readonly closed: Promise<number>;
+
+  private constructor(private readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.on("message", (data) => {
+      this.received.push(JSON.parse(String(data)) as Message);
+      for (const wake of this.waiters) wake();
+    });
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    return new TestClient(ws);
+  }
+
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  send(message: Message): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /** The first message from index `from` on, received or still to come, that satisfies `predicate`. */
+  async waitFor(predicate: (message: Message) => boolean, what: string, from = 0): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.received.slice(from).find(predicate);
+        if (found === undefined) return false;
+        this.waiters.delete(wake);
+        clearTimeout(timer);
+        resolve(found);
+        return true;
+      };
+      const wake = (): void => void check();
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, WAIT_MS);
+      if (!check()) this.waiters.add(wake);
+    });
+  }
+
+  /** Sends an EVENT and returns its OK: [accepted, reason]. */
+  async publish(event: Event): Promise<[boolean, string]> {
+    const from = this.received.length;
+    this.send(["EVENT", event]);
+    const ok = await this.waitFor((m) => m[0] === "OK" && m[1] === event.id, `OK for ${event.id}`, from);
+    return [ok[2] as boolean, ok[3] as string];
+  }
+
+  async publishAccepted(event: Event): Promise<void> {
+    const [accepted, reason] = await this.publish(event);
+    assert.equal(accepted, true, `event refused: ${reason}`);
+  }
+
+  /** Opens a subscription and waits for its EOSE. */
+  async subscribe(filters: Filter[]): Promise<string> {
+    const id = `sub${++this.subscriptionCount}`;
+    this.send(["REQ", id, ...filters]);
+    await this.waitFor((m) => m[0] === "EOSE" && m[1] === id, `EOSE of ${id}`);
+    return id;
+  }
+
+  /** Events received so far on a subscription, stored and live. */
+  eventsOf(subscriptionId: string): Event[] {
+    return this.received.filter((m) => m[0] === "EVENT" && m[1] === subscriptionId).map((m) => m[2] as Event);
+  }
+
+  async waitForEvent(subscriptionId: string, eventId: string): Promise<void> {
+    await this.waitFor((m) => m[0] === "EVENT" && m[1] === subscriptionId && (m[2] as Event).id === eventId, `event ${eventId} on ${subscriptionId}`);
+  }
+
+  /** The stored events matching `filters`. */
+  async query(filters: Filter[]): Promise<Event[]> {
+    const id = await this.subscribe(filters);
+    this.send(["CLOSE", id]);
+    return this.eventsOf(id);
+  }
+
+  async close(): Promise<void> {
+    this.ws.close();
+    await this.closed;
+  }
+}
+
+class Author {
+  private readonly secretKey = generateSecretKey();
+  readonly pubkey = getPublicKey(this.secretKey);
+
+  sign(kind: number, tags: string[][] = [], content = "", createdAt = now()): Event {
+    const template: EventTemplate = { kind, tags, content, created_at: createdAt };
+    const { id, pubkey, created_at, sig } = finalizeEvent(template, this.secretKey);
+    // Only the wire fields: finalizeEvent also marks the object with a symbol, which deepEqual would compare.
+    return { id, pubkey, created_at, kind, tags, content, sig };
+  }
+}
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function ids(events: Event[]): string[] {
+  return events.map((event) => event.id).sort();
+}
+
+describe("embedded relay", () => {
+  let relay: RunningRelay;
+  const clients: TestClient[] = [];
+  const connect = async (): Promise<TestClient> => {
+    const client = await TestClient.connect(relay.url);
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    relay = await startRelay({ port: 0, maxEventBytes: 4096 });
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    await relay.close();
+  });
+
+  test("listens on 127.0.0.1 at the port it reports", () => {
+    assert.match(relay.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(relay.url, `ws://127.0.0.1:${relay.port}`);
+  });
+
+  test("a published event is returned by a query", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const note = alice.sign(1, [], "hello");
+    await client.publishAccepted(note);
+
+    assert.deepEqual(await client.query([{ ids: [note.id] }]), [note]);
+    assert.deepEqual(ids(await client.query([{ authors: [alice.pubkey], kinds: [1] }])), [note.id]);
+  });
+
+  test("since, until and limit narrow a query, newest first", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const base = now() - 1000;
+    const [old, middle, recent] = [alice.sign(1, [], "a", base), alice.sign(1, [], "b", base + 10), alice.sign(1, [], "c", base + 20)];
+    for (const event of [old, middle, recent]) await client.publishAccepted(event);
+    const mine = { authors: [alice.pubkey], kinds: [1] };
+
+    assert.deepEqual(ids(await client.query([{ ...mine, since: base + 5 }])), ids([middle, recent]));
+    assert.deepEqual(ids(await client.query([{ ...mine, until: base + 15 }])), ids([old, middle]));
+    assert.deepEqual(await client.query([{ ...mine, limit: 1 }]), [recent]);
+  });
+
+  test("a live subscriber to #h=X gets events tagged h=X and not those tagged h=Y", async () => {
+    const subscriber = await connect();
+    const publisher = await connect();
+    const member = new Author();
+    const [groupX, groupY] = ["aa".repeat(32), "bb".repeat(32)];
+    const subscription = await subscriber.subscribe([{ kinds: [445], "#h": [groupX] }]);
+
+    const forY = member.sign(445, [["h", groupY]], "ciphertext for Y");
+    const forX = member.sign(445, [["h", groupX]], "ciphertext for X");
+    await publisher.publishAccepted(forY);
+    await publisher.publishAccepted(forX);
+
+    // Delivery follows publication order, so once X's event is here, Y's would have been too.
+    await subscriber.waitForEvent(subscription, forX.id);
+    assert.deepEqual(ids(subscriber.eventsOf(subscription)), [forX.id]);
+    assert.deepEqual(ids(await subscriber.query([{ kinds: [445], "#h": [groupY] }])), [forY.id]);
+  });
+
+  test("gift wraps (kind 1059) are stored and filtered by #p, live and stored", async () => {
+    const client = await connect();
+    const wrapper = new Author();
+    const [bob, carol] = [new Author(), new Author()];
+    const live = await client.subscribe([{ kinds: [1059], "#p": [bob.pubkey] }]);
+
+    const toCarol = wrapper.sign(1059, [["p", carol.pubkey]], "sealed for carol");
+    const toBob = wrapper.sign(1059, [["p", bob.pubkey]], "sealed for bob");
+    await client.publishAccepted(toCarol);
+    await client.publishAccepted(toBob);
+
+    await client.waitForEvent(live, toBob.id);
+    assert.deepEqual(ids(client.eventsOf(live)), [toBob.id]);
+    assert.deepEqual(ids(await client.query([{ kinds: [1059], "#p": [bob.pubkey] }])), [toBob.id]);
+  });
+
+  test("an addressable event (kind 30443) is replaced by a newer one with the same d, not by an older one", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const t = now() - 100;
+    const first = alice.sign(30443, [["d", "slot-1"]], "key package 1", t);
+    const newer = alice.sign(30443, [["d", "slot-1"]], "key package 2", t + 10);
+    const stale = alice.sign(30443, [["d", "slot-1"]], "key package 0", t - 10);
+    const otherSlot = alice.sign(30443, [["d", "slot-2"]], "key package 3", t);
+    for (const event of [first, newer, stale, otherSlot]) await client.publishAccepted(event);
+
+    assert.deepEqual(await client.query([{ kinds: [30443], authors: [alice.pubkey], "#d": ["slot-1"] }]), [newer]);
+    assert.deepEqual(ids(await client.query([{ kinds: [30443], authors: [alice.pubkey] }])), ids([newer, otherSlot]));
+  });
+
+  test("replaceable events (kinds 0 and 10051) keep only the newest per author", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const t = now() - 100;
+    for (const kind of [0, 10051]) {
+      await client.publishAccepted(alice.sign(kind, [["relay", "ws://old"]], "old", t));
+      const latest = alice.sign(kind, [["relay", "ws://new"]], "new", t + 1);
+      await client.publishAccepted(latest);
+      assert.deepEqual(await client.query([{ kinds: [kind], authors: [alice.pubkey] }]), [latest]);
+    }
+  });
+
+  test("a deletion request removes its author's events and is itself kept", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const note = alice.sign(1, [], "regret");
+    const keyPackage = alice.sign(30443, [["d", "kp"]], "key package");
+    await client.publishAccepted(note);
+    await client.publishAccepted(keyPackage);
+
+    const deletion = alice.sign(5, [["e", note.id], ["a", `30443:${alice.pubkey}:kp`], ["k", "1"], ["k", "30443"]]);
+    await client.publishAccepted(deletion);
+
+    assert.deepEqual(await client.query([{ ids: [note.id, keyPackage.id] }]), []);
+    assert.deepEqual(await client.query([{ kinds: [5], authors: [alice.pubkey] }]), [deletion]);
+  });
+
+  test("a deletion request cannot remove someone else's events", async () => {
+    const client = await connect();
+    const [alice, mallory] = [new Author(), new Author()];
+    const note = alice.sign(1, [], "mine");
+    const keyPackage = alice.sign(30443, [["d", "kp"]], "mine too");
+    await client.publishAccepted(note);
+    await client.publishAccepted(keyPackage);
+
+    await client.publish(mallory.sign(5, [["e", note.id], ["a", `30443:${alice.pubkey}:kp`]]));
+
+    assert.deepEqual(ids(await client.query([{ ids: [note.id, keyPackage.id] }])), ids([note, keyPackage]));
+  });
+
+  test("a deletion by address spares a version newer than the request", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const t = now() - 100;
+    const keyPackage = alice.sign(30443, [["d", "kp"]], "republished", t + 10);
+    await client.publishAccepted(keyPackage);
+
+    await client.publishAccepted(alice.sign(5, [["a", `30443:${alice.pubkey}:kp`]], "", t));
+
+    assert.deepEqual(await client.query([{ ids: [keyPackage.id] }]), [keyPackage]);
+  });
+
+  test("ephemeral events reach live subscribers and are not stored", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const live = await client.subscribe([{ kinds: [20001], authors: [alice.pubkey] }]);
+    const ping = alice.sign(20001, [], "ping");
+    await client.publishAccepted(ping);
+
+    await client.waitForEvent(live, ping.id);
+    assert.deepEqual(await client.query([{ ids: [ping.id] }]), []);
+  });
+
+  test("events with the NIP-70 protected tag are accepted (no AUTH on this local relay)", async () => {
+    const client = await connect();
+    const event = new Author().sign(443, [["-"]], "key package");
+    await client.publishAccepted(event);
+    assert.deepEqual(await client.query([{ ids: [event.id] }]), [event]);
+  });
+
+  test("malformed frames and bad signatures are refused and the relay keeps working", async () => {
+    const client = await connect();
+    const alice = new Author();
+
+    client.sendRaw("this is not json");
+    await client.waitFor((m) => m[0] === "NOTICE" && String(m[1]).includes("malformed"), "NOTICE for bad JSON");
+    client.sendRaw('{"not": "an array"}');
+    await client.waitFor((m) => m[0] === "NOTICE" && String(m[1]).includes("array"), "NOTICE for a non-array");
+    client.send(["REQ"]);
+    await client.waitFor((m) => m[0] === "NOTICE" && String(m[1]).startsWith("invalid"), "NOTICE for a bad REQ");
+
+    const good = alice.sign(1, [], "signed");
+    const forged = { ...good, sig: good.sig.slice(0, -2) + (good.sig.endsWith("00") ? "11" : "00") };
+    const [accepted, reason] = await client.publish(forged);
+    assert.equal(accepted, false);
+    assert.match(reason, /^invalid: signature/);
+
+    const tampered = { ...alice.sign(1, [], "original"), content: "changed" };
+    assert.equal((await client.publish(tampered))[0], false);
+
+    await client.publishAccepted(good);
+    assert.deepEqual(await client.query([{ ids: [good.id] }]), [good]);
+  });
+
+  test("an event larger than maxEventBytes is refused with OK false", async () => {
+    const client = await connect();
+    const alice = new Author();
+    const huge = alice.sign(1, [], "x".repeat(8000));
+    const [accepted, reason] = await client.publish(huge);
+    assert.equal(accepted, false);
+    assert.match(reason, /larger than 4096 bytes/);
+    assert.deepEqual(await client.query([{ ids: [huge.id] }]), []);
+
+    await client.publishAccepted(alice.sign(1, [], "small"));
+  });
+});
+
+test("stored events survive a restart with the same dbPath", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "burrow-relay-"));
+  try {
+    const dbPath = join(dir, "relay.sqlite");
+    const alice = new Author();
+    const note = alice.sign(1, [], "still here");
+
+    const first = await startRelay({ dbPath });
+    const writer = await TestClient.connect(first.url);
+    await writer.publishAccepted(note);
+    await writer.close();
+    await first.close();
+
+    const second = await startRelay({ dbPath });
+    const reader = await TestClient.connect(second.url);
+    try {
+      assert.deepEqual(await reader.query([{ ids: [note.id] }]), [note]);
+    } finally {
+      await reader.close();
+      await second.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("close() ends open connections and frees the port", async () => {
+  const relay = await startRelay({});
+  const client = await TestClient.connect(relay.url);
+  await relay.close();
+  assert.equal(await client.closed, 1001);
+  await assert.rejects(TestClient.connect(relay.url));
+});
+
+test("startRelay rejects when its port is taken", async () => {
+  const first = await startRelay({});
+  try {
+    await assert.rejects(startRelay({ port: first.port }), /EADDRINUSE/);
+  } finally {
+    await first.close();
+  }
+});
