@@ -18,6 +18,7 @@ import {
 } from "electron";
 import Store from "electron-store";
 import { AppCore, type LogLine } from "./core/appCore.js";
+import { PUBLIC_RELAYS, relaysFromEnv } from "./core/config.js";
 import { ElectronSecretStore } from "./secretStore.electron.js";
 import { CONTENT_SECURITY_POLICY } from "../shared/csp.js";
 import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
@@ -252,7 +253,9 @@ function start(): void {
       installSessionPolicy(session.defaultSession, isMainWindow);
       const secretStore = await ElectronSecretStore.open();
       log({ level: "info", event: "secret_store", kind: secretStore.kind, notice: secretStore.notice });
-      const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log });
+      // Packaged builds use well-known public relays; `npm start` points the app at the local stack's relay.
+      const defaultRelays = relaysFromEnv(process.env["BURROW_RELAYS"]) ?? PUBLIC_RELAYS;
+      const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log, defaultRelays });
       core = created;
       created.subscribe((snapshot) => {
         if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, snapshot);

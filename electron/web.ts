@@ -6,6 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AppCore, type LogLine } from "./core/appCore.js";
+import { isRelayUrl } from "../shared/actions.js";
+import { relaysFromEnv } from "./core/config.js";
 import { defaultDataDir } from "./core/paths.js";
 import { FileSecretStore } from "./core/secretStore.js";
 import { startWebHost } from "./web/host.js";
@@ -17,7 +19,9 @@ const USAGE = `Usage: burrow-web [--data-dir DIR] [--port N] [--no-open] [--json
   --no-open         do not open a browser
   --json            machine-readable log lines, incl. {"event":"ready","url":...}
   --dev-origin URL  also accept WebSocket connections from this origin (Vite dev server)
-  --token T         use this access token instead of a fresh random one (development)`;
+  --token T         use this access token instead of a fresh random one (development)
+  --relay URL       a default relay for accounts that have not chosen their own (repeatable;
+                    also BURROW_RELAYS; default: well-known public relays)`;
 
 function openBrowser(url: string): boolean {
   const { platform, env } = process;
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
         json: { type: "boolean", default: false },
         "dev-origin": { type: "string", multiple: true },
         token: { type: "string" },
+        relay: { type: "string", multiple: true },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -71,7 +76,13 @@ async function main(): Promise<void> {
   const dataDir = resolve(args["data-dir"] ?? defaultDataDir());
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const secretStore = new FileSecretStore(dataDir);
-  const core = await AppCore.create({ secretStore, dataDir, log });
+  const relays = args.relay?.length ? args.relay : relaysFromEnv(process.env["BURROW_RELAYS"]);
+  const badRelay = relays?.find((url) => !isRelayUrl(url));
+  if (badRelay) {
+    console.error(`Not a relay URL (ws:// or wss://): ${badRelay}`);
+    process.exit(2);
+  }
+  const core = await AppCore.create({ secretStore, dataDir, log, ...(relays ? { defaultRelays: relays } : {}) });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), "..", "renderer");
   const host = await startWebHost({
     core,

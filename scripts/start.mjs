@@ -2,7 +2,8 @@
 // can run, otherwise the browser host (printing why, and the URL). Extra arguments go to the host.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { root, run } from "./run.mjs";
 
 const SOURCES = ["shared", "electron", "renderer", "server", "vite.config.ts", "vite.preload.config.ts", "package.json"];
@@ -51,13 +52,26 @@ if (!buildIsCurrent()) {
   if (code !== 0) process.exit(code);
 }
 
+const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "electron", "core", "paths.js")).href);
+const { startLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
+const args = process.argv.slice(2);
+const dataDirIndex = args.indexOf("--data-dir");
+const dataDir = resolve(dataDirIndex >= 0 && args[dataDirIndex + 1] ? args[dataDirIndex + 1] : defaultDataDir());
+const stack = await startLocalStack(dataDir);
+console.log(`Local stack: relay ${stack.relayUrl} (data in ${dataDir})`);
+
 const headlessLinux = process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 const electron = process.env.BURROW_BROWSER_HOST === "1" ? { reason: "BURROW_BROWSER_HOST=1 is set" } : findElectron();
+let code;
 if (electron.path && !headlessLinux) {
   console.log("Starting the Burrow desktop app (Electron)…");
-  process.exit(await run(electron.path, [root]));
+  code = await run(electron.path, [root, `--user-data-dir=${dataDir}`], { env: { ...process.env, BURROW_RELAYS: stack.relayUrl } });
+} else {
+  const why = electron.path ? "there is no display (DISPLAY/WAYLAND_DISPLAY unset)" : electron.reason;
+  console.log(`Electron cannot run here: ${why}.`);
+  console.log("Starting Burrow in the browser host instead: the same core and UI, served to your browser on 127.0.0.1.");
+  const hostArgs = dataDirIndex >= 0 ? args : ["--data-dir", dataDir, ...args];
+  code = await run(process.execPath, [join(root, "dist", "electron", "web.js"), "--relay", stack.relayUrl, ...hostArgs]);
 }
-const why = electron.path ? "there is no display (DISPLAY/WAYLAND_DISPLAY unset)" : electron.reason;
-console.log(`Electron cannot run here: ${why}.`);
-console.log("Starting Burrow in the browser host instead: the same core and UI, served to your browser on 127.0.0.1.");
-process.exit(await run(process.execPath, [join(root, "dist", "electron", "web.js"), ...process.argv.slice(2)]));
+await stack.stop();
+process.exit(code);

@@ -3,3 +3,4 @@ export * from "./actions.js";
 export * from "./ipc.js";
 export * from "./errors.js";
 export * from "./csp.js";
+export * from "./pubkeys.js";

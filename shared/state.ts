@@ -1,6 +1,6 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 export type SignerKind = "local";
 
@@ -38,13 +38,79 @@ export interface AgentButtonState {
   phase: AgentStartupPhase | null;
 }
 
+/** A Nostr identity as shown to the user: name and picture from its kind-0 profile when known. */
+export interface ProfileView {
+  pubkey: string;
+  npub: string;
+  name: string | null;
+  picture: string | null;
+}
+
+export type ChatKind = "direct" | "group";
+
 export interface ChatSummary {
+  /** hex of the group's nostr_group_id (the `h` tag of its kind-445 events). */
   id: string;
+  kind: ChatKind;
   title: string;
+  /** npubs of the other members. */
   members: string[];
+  /** The other member of a direct chat. */
+  peer: ProfileView | null;
   last_message: string | null;
+  /** Unix seconds. */
+  last_message_at: number | null;
   unread: number;
+  /** Unix seconds of the last activity; the list is sorted by it, newest first. */
   updated_at: number;
+}
+
+/** A Welcome we received and have not accepted or declined yet. */
+export interface InviteSummary {
+  /** Id of the Welcome rumor (kind 444). */
+  id: string;
+  from: ProfileView;
+  group_name: string;
+  /** Unix seconds. */
+  received_at: number;
+}
+
+/** pending → sent or failed for our own messages; received for everyone else's. */
+export type MessageStatus = "pending" | "sent" | "failed" | "received";
+
+export interface MessageView {
+  /** Id of the inner rumor (kind 9). */
+  id: string;
+  sender: ProfileView;
+  mine: boolean;
+  text: string;
+  /** Unix seconds. */
+  created_at: number;
+  status: MessageStatus;
+  /** Why sending failed, when status is failed. */
+  error: string | null;
+}
+
+/** The open chat's window of messages: the newest page, grown by LoadOlderMessages. */
+export interface OpenChatState {
+  chat_id: string;
+  kind: ChatKind;
+  title: string;
+  members: ProfileView[];
+  /** Oldest first. */
+  messages: MessageView[];
+  has_older: boolean;
+  loading_older: boolean;
+}
+
+export interface KeyPackageState {
+  /** Our key package is on our relays (local_key_package_published). */
+  published: boolean;
+  publishing: boolean;
+}
+
+export interface SettingsState {
+  relays: string[];
 }
 
 export type RelayConnection = "connecting" | "connected" | "disconnected";
@@ -74,6 +140,10 @@ export interface AppState {
   /** Inline error of the import-key form, e.g. "Invalid private key". */
   login_error: string | null;
   chats: ChatSummary[];
+  invites: InviteSummary[];
+  open_chat: OpenChatState | null;
+  key_package: KeyPackageState;
+  settings: SettingsState;
   busy: BusyState;
   agent_button: AgentButtonState | null;
   toasts: Toast[];

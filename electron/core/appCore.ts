@@ -1,8 +1,16 @@
 import { actionTag, parseAction, type AppAction, type DispatchReply } from "../../shared/actions.js";
 import { toUserMessage, type CoreErrorCode } from "../../shared/errors.js";
 import { CONTRACT_VERSION, type AppState, type StateSnapshot, type ToastKind } from "../../shared/state.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import type { NetworkStatus, RelayStatus } from "../../shared/state.js";
+import { Account } from "./account.js";
+import type { EffectKind } from "./accountContext.js";
+import { DEFAULT_TIMINGS, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
 import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
+import { initNostrCrypto } from "./marmot/index.js";
+import { RelayPool } from "./relays/pool.js";
 import type { SecretStore } from "./secretStore.js";
+import { AccountStore } from "./storage/accountStore.js";
 import { EffectTokens, type EffectToken } from "./tokens.js";
 
 export type { SecretStore } from "./secretStore.js";
@@ -16,9 +24,10 @@ export interface AppCoreOptions {
   log?: Logger;
   /** Pushes are coalesced: at most one per this many milliseconds. */
   pushIntervalMs?: number;
+  /** Relays of an account that has not chosen its own (default: well-known public relays). */
+  defaultRelays?: string[];
+  timings?: Partial<CoreTimings>;
 }
-
-type EffectKind = "session";
 
 /** Results of async effects, reported back to the owner of the state. */
 type InternalEvent =
@@ -47,6 +56,13 @@ function initialState(store: SecretStore, networkEnabled: boolean): AppState {
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+function networkStatus(enabled: boolean, relays: RelayStatus[]): NetworkStatus {
+  if (!enabled) return "off";
+  if (relays.some((r) => r.status === "connected")) return "online";
+  if (relays.some((r) => r.status === "connecting")) return "connecting";
+  return "offline";
+}
+
 /**
  * The app core: owns AppState, handles actions and effect results in one place, and pushes
  * coalesced snapshots with a strictly increasing rev. Plain Node: runs in Electron's main process,
@@ -65,8 +81,15 @@ export class AppCore {
   private readonly store: SecretStore;
   private readonly log: Logger;
   private readonly pushIntervalMs: number;
+  private readonly dataDir: string;
+  private readonly defaultRelays: string[];
+  private readonly timings: CoreTimings;
+  private account: Account | null = null;
 
   private constructor(options: AppCoreOptions) {
+    this.dataDir = options.dataDir;
+    this.defaultRelays = options.defaultRelays ?? PUBLIC_RELAYS;
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.store = options.secretStore;
     this.log = options.log ?? (() => undefined);
     this.pushIntervalMs = options.pushIntervalMs ?? 16;
@@ -77,6 +100,8 @@ export class AppCore {
   /** Creates the core and restores the stored session, if any. */
   static async create(options: AppCoreOptions): Promise<AppCore> {
     const core = new AppCore(options);
+    const backend = await initNostrCrypto();
+    core.log({ event: "nostr_crypto", backend });
     await core.restoreSession();
     core.flush();
     return core;
@@ -115,6 +140,8 @@ export class AppCore {
   async close(): Promise<void> {
     this.closed = true;
     this.tokens.resetAll();
+    this.account?.close();
+    this.account = null;
     this.flush();
     this.listeners.clear();
   }
@@ -143,16 +170,29 @@ export class AppCore {
       case "SetNetworkEnabled":
         this.update((s) => {
           s.network.enabled = action.enabled;
-          s.network.status = action.enabled ? "offline" : "off";
+          s.network.status = networkStatus(action.enabled, s.network.relays);
         });
+        this.account?.setNetworkEnabled(action.enabled);
+        return { ok: true };
+      case "SetRelays":
+        if (!this.account) return this.refuse("not_logged_in");
+        this.account.setRelays(action.relays);
         return { ok: true };
       case "DismissToast":
         this.update((s) => {
           s.toasts = s.toasts.filter((toast) => toast.id !== action.id);
         });
         return { ok: true };
-      default:
-        return this.refuse("not_logged_in");
+      case "CreateChat":
+      case "OpenChat":
+      case "CloseChat":
+      case "LoadOlderMessages":
+      case "SendMessage":
+      case "RetryMessage":
+      case "AcceptInvite":
+      case "DeclineInvite":
+        if (!this.account) return this.refuse("not_logged_in");
+        return this.account.handle(action);
     }
   }
 
@@ -170,6 +210,7 @@ export class AppCore {
           s.login_error = null;
         });
         this.log({ event: event.created ? "account_created" : "logged_in", npub: event.keys.npub });
+        this.openAccount(event.keys);
         return;
       case "SessionStoreFailed":
         this.update((s) => {
@@ -198,6 +239,8 @@ export class AppCore {
   private logout(): void {
     this.tokens.resetAll();
     this.keys = null;
+    this.account?.close();
+    this.account = null;
     const networkEnabled = this.state.network.enabled;
     this.update((s) => {
       Object.assign(s, initialState(this.store, networkEnabled));
@@ -227,6 +270,51 @@ export class AppCore {
       s.auth = { status: "logged_in", npub: keys.npub, pubkey: keys.pubkey, signer: "local" };
     });
     this.log({ event: "session_restored", npub: keys.npub });
+    this.openAccount(keys);
+  }
+
+  /** Opens the account's store and relays; its chats and KeyPackages start from there. */
+  private openAccount(keys: LocalKeys): void {
+    let store: AccountStore;
+    try {
+      store = AccountStore.open(this.dataDir, keys.pubkey);
+    } catch (error) {
+      this.log({ event: "account_store_failed", error: describe(error) });
+      this.toast("error", `Could not open your chats on this device: ${describe(error)}`);
+      return;
+    }
+    let account: Account | null = null;
+    const pool = new RelayPool({
+      log: this.log,
+      connectTimeoutMs: this.timings.connectTimeoutMs,
+      publishTimeoutMs: this.timings.publishTimeoutMs,
+      reconnectInitialMs: this.timings.reconnectInitialMs,
+      reconnectMaxMs: this.timings.reconnectMaxMs,
+      onStatus: (relays) => {
+        if (!account || this.account !== account) return;
+        const wasOnline = this.state.network.status === "online";
+        this.update((s) => {
+          s.network.relays = relays;
+          s.network.status = networkStatus(s.network.enabled, relays);
+        });
+        if (!wasOnline && this.state.network.status === "online") account.relayConnected();
+      },
+    });
+    pool.setEnabled(this.state.network.enabled);
+    account = new Account({
+      keys: { pubkey: keys.pubkey, npub: keys.npub, secret: hexToBytes(keys.secretHex) },
+      store,
+      pool,
+      timings: this.timings,
+      tokens: this.tokens,
+      log: this.log,
+      state: () => this.state,
+      update: (mutate) => this.update(mutate),
+      toast: (kind, message) => this.toast(kind, message),
+      live: () => this.account === account && !this.closed,
+    });
+    this.account = account;
+    account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays);
   }
 
   private refuse(code: CoreErrorCode): DispatchReply {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppState, StateSnapshot } from "../../shared/state.js";
 import { AppCore } from "./appCore.js";
+import type { CoreTimings } from "./config.js";
 import { FileSecretStore } from "./secretStore.js";
 
 export async function tempDir(prefix = "burrow-test-"): Promise<{ path: string; remove(): Promise<void> }> {
@@ -11,8 +12,19 @@ export async function tempDir(prefix = "burrow-test-"): Promise<{ path: string; 
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-export async function coreIn(dataDir: string, pushIntervalMs = 5): Promise<AppCore> {
-  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs });
+/** Short timeouts for tests against a relay on 127.0.0.1. */
+export const FAST_TIMINGS: Partial<CoreTimings> = {
+  keyPackageFetchMs: 2_000,
+  relayQueryMs: 1_000,
+  connectTimeoutMs: 1_000,
+  publishTimeoutMs: 2_000,
+  reconnectInitialMs: 50,
+  reconnectMaxMs: 500,
+  keyPackageRetryMs: 500,
+};
+
+export async function coreIn(dataDir: string, pushIntervalMs = 5, relays: string[] = [], timings: Partial<CoreTimings> = FAST_TIMINGS): Promise<AppCore> {
+  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs, defaultRelays: relays, timings });
 }
 
 /** Resolves with the first pushed snapshot whose state satisfies `predicate`. */

@@ -218,20 +218,39 @@ export class RelayPool {
     for (const link of this.links.values()) link.unsubscribe(key);
   }
 
+  /**
+   * A connected relay for one operation: the pool's own link, or a temporary connection to a relay
+   * outside the pool (someone else's inbox or key-package relays), closed by `release`.
+   */
+  private async borrow(url: string): Promise<{ relay: AbstractRelay; release(): void }> {
+    const link = this.links.get(url);
+    if (link) return { relay: await link.ready(), release: () => undefined };
+    const relay = new AbstractRelay(url, {
+      verifyEvent: () => true,
+      websocketImplementation: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    relay.publishTimeout = this.settings.publishTimeoutMs;
+    await relay.connect({ timeout: this.settings.connectTimeoutMs });
+    return { relay, release: () => relay.close() };
+  }
+
   /** Publishes to the given relays (default: all of the pool's), waiting for each relay's OK. */
   async publish(event: Event, urls: string[] = this.urls): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { accepted: [], failed: [] };
+    const targets = [...new Set(urls)];
     if (!this.enabled) {
-      outcome.failed = urls.map((url) => ({ url, reason: "network is off" }));
+      outcome.failed = targets.map((url) => ({ url, reason: "network is off" }));
       return outcome;
     }
     await Promise.all(
-      urls.map(async (url) => {
-        const link = this.links.get(url);
+      targets.map(async (url) => {
         try {
-          if (!link) throw new Error("not one of your relays");
-          const relay = await link.ready();
-          await relay.publish(event);
+          const { relay, release } = await this.borrow(url);
+          try {
+            await relay.publish(event);
+          } finally {
+            release();
+          }
           outcome.accepted.push(url);
         } catch (error) {
           outcome.failed.push({ url, reason: error instanceof Error ? error.message : String(error) });
@@ -247,15 +266,14 @@ export class RelayPool {
     if (!this.enabled) return [];
     const found = new Map<string, Event>();
     await Promise.all(
-      urls.map(async (url) => {
-        const link = this.links.get(url);
-        if (!link) return;
-        let relay: AbstractRelay;
+      [...new Set(urls)].map(async (url) => {
+        let borrowed: { relay: AbstractRelay; release(): void };
         try {
-          relay = await link.ready();
+          borrowed = await this.borrow(url);
         } catch {
           return;
         }
+        const { relay, release } = borrowed;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             sub.close();
@@ -274,7 +292,7 @@ export class RelayPool {
             },
             eoseTimeout: timeoutMs,
           });
-        });
+        }).finally(release);
       }),
     );
     return [...found.values()];

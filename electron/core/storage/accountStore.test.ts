@@ -290,14 +290,15 @@ test("chat_summaries_show_the_last_chat_message_and_count_unread_from_others", (
   store.upsertGroup(group("empty", { updated_at: 100 }));
   store.transaction(() => {
     store.insertMessage(message("d1", "dm", 10));
-    store.insertMessage(message("d2", "dm", 20));
+  });
+  store.markRead("dm");
+  store.transaction(() => {
+    store.insertMessage(message("d2", "dm", 10, { content: "same second as the read mark" }));
     store.insertMessage(message("d3", "dm", 30, { sender: ME, content: "mine" }));
     store.insertMessage(message("d4", "dm", 40, { kind: 7, content: "+" }));
     store.insertMessage(message("t1", "team", 50, { sender: OTHER }));
     store.insertMessage(message("t2", "team", 50, { sender: PEER, content: "same second, inserted later" }));
   });
-  store.setLastReadAt("dm", 10);
-
   const summaries = store.listChatSummaries();
   assert.deepEqual(
     summaries.map((s) => [s.id, s.last_message, s.last_message_at, s.last_message_sender, s.unread]),
@@ -311,8 +312,10 @@ test("chat_summaries_show_the_last_chat_message_and_count_unread_from_others", (
   assert.equal(summaries[0]?.peer, PEER);
   assert.equal(summaries[0]?.kind, "direct");
 
-  store.setLastReadAt("team", 50);
+  store.markRead("team");
   assert.equal(store.listChatSummaries()[1]?.unread, 0);
+  store.insertMessage(message("t3", "team", 50, { sender: PEER, content: "after the read mark" }));
+  assert.equal(store.listChatSummaries()[1]?.unread, 1);
 });
 
 test("mark_processed_reports_first_sight_and_prune_forgets_old_events", (t) => {

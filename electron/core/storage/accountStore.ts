@@ -107,7 +107,7 @@ export interface ChatSummaryRow {
   last_message: string | null;
   last_message_at: number | null;
   last_message_sender: string | null;
-  /** Kind-9 messages from others created after last_read_at. */
+  /** Kind-9 messages from others stored after the group was last marked read. */
   unread: number;
 }
 
@@ -216,6 +216,9 @@ function prepareStatements(db: Database.Database) {
     updateGroupState: db.prepare<[Uint8Array, number, string]>("UPDATE groups SET state = ?, epoch = ? WHERE id = ?"),
     touchGroup: db.prepare<[number, string]>("UPDATE groups SET updated_at = max(updated_at, ?) WHERE id = ?"),
     setLastReadAt: db.prepare<[number, string]>("UPDATE groups SET last_read_at = max(last_read_at, ?) WHERE id = ?"),
+    markRead: db.prepare<[string, string]>(
+      "UPDATE groups SET last_read_seq = max(last_read_seq, coalesce((SELECT max(seq) FROM messages WHERE group_id = ?), 0)) WHERE id = ?",
+    ),
     findDirectGroup: db.prepare<[string], RawGroup>(
       `SELECT ${GROUP_COLUMNS} FROM groups WHERE kind = 'direct' AND peer = ? ORDER BY updated_at DESC LIMIT 1`,
     ),
@@ -254,7 +257,7 @@ function prepareStatements(db: Database.Database) {
       `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
          last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender,
          (SELECT count(*) FROM messages AS u
-           WHERE u.group_id = g.id AND u.kind = 9 AND u.created_at > g.last_read_at AND u.sender <> ?) AS unread
+           WHERE u.group_id = g.id AND u.kind = 9 AND u.seq > g.last_read_seq AND u.sender <> ?) AS unread
        FROM groups AS g
        LEFT JOIN messages AS last ON last.seq =
          (SELECT m.seq FROM messages AS m WHERE m.group_id = g.id AND m.kind = 9 ORDER BY m.created_at DESC, m.seq DESC LIMIT 1)
@@ -441,6 +444,11 @@ export class AccountStore {
   /** Moves last_read_at forward to `at` (never back). */
   setLastReadAt(id: string, at: number): boolean {
     return this.statements.setLastReadAt.run(at, id).changes > 0;
+  }
+
+  /** Marks every message stored so far in the group as read. */
+  markRead(id: string): boolean {
+    return this.statements.markRead.run(id, id).changes > 0;
   }
 
   /** The direct chat with `peer`; when there are several (both sides created one), the most active. */

@@ -54,7 +54,9 @@ CREATE TABLE groups (
   epoch INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  last_read_at INTEGER NOT NULL DEFAULT 0
+  last_read_at INTEGER NOT NULL DEFAULT 0,
+  -- Messages with a larger seq are unread: seq, unlike created_at (seconds), orders messages of the same second.
+  last_read_seq INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX groups_by_activity ON groups (updated_at DESC);
 CREATE INDEX groups_direct_by_peer ON groups (peer, updated_at DESC) WHERE kind = 'direct';

@@ -1,30 +1,74 @@
-import { useId, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import type { AppState } from "../../../shared/state";
+import { useDispatch } from "../hooks/useDispatch";
 import { AgentButton } from "./AgentButton";
 import { AppHeader } from "./AppHeader";
 import { ChatList } from "./ChatList";
+import { ChatView } from "./ChatView";
+import type { ComposerHandle } from "./Composer";
+import { InviteList } from "./InviteList";
+import { KeyPackageNote } from "./KeyPackageNote";
+import { NewChatDialog } from "./NewChatDialog";
 import { SettingsPage } from "./SettingsPage";
 
 export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
+  const dispatch = useDispatch();
   const [view, setView] = useState<"home" | "settings">("home");
+  const [newChatOpen, setNewChatOpen] = useState(false);
   const chatsHeadingId = useId();
+  const composer = useRef<ComposerHandle>(null);
+  const focusComposerAfterDialog = useRef(false);
+  const closeNewChat = useCallback((opened: boolean) => {
+    focusComposerAfterDialog.current = opened;
+    setNewChatOpen(false);
+  }, []);
 
-  if (view === "settings") return <SettingsPage onBack={() => setView("home")} />;
+  // Closing a modal dialog gives focus back to the button that opened it; a chat it opened wants it instead.
+  useEffect(() => {
+    if (newChatOpen || !focusComposerAfterDialog.current) return;
+    focusComposerAfterDialog.current = false;
+    composer.current?.focus();
+  }, [newChatOpen]);
+  const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
+
+  if (view === "settings") {
+    return <SettingsPage settings={state.settings} network={state.network} onBack={() => setView("home")} />;
+  }
+  const open = state.open_chat;
   return (
     <>
       <AppHeader npub={npub} network={state.network} onOpenSettings={() => setView("settings")} />
-      <main className="home">
+      <main className={open ? "home has-open-chat" : "home"}>
         {state.secret_storage.notice && (
           <p role="note" className="notice">
             {state.secret_storage.notice}
           </p>
         )}
-        {state.agent_button && <AgentButton state={state.agent_button} />}
-        <section className="chats" aria-labelledby={chatsHeadingId}>
-          <h2 id={chatsHeadingId}>Chats</h2>
-          <ChatList chats={state.chats} />
-        </section>
+        <div className="panes">
+          <section className="sidebar" aria-labelledby={chatsHeadingId}>
+            <div className="sidebar-header">
+              <h2 id={chatsHeadingId}>Chats</h2>
+              <button type="button" className="primary" onClick={() => setNewChatOpen(true)}>
+                New chat
+              </button>
+            </div>
+            {state.agent_button && <AgentButton state={state.agent_button} />}
+            {state.invites.length > 0 && <InviteList invites={state.invites} />}
+            <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} onOpen={openChat} />
+            <KeyPackageNote keyPackage={state.key_package} />
+          </section>
+          <div className="conversation">
+            {open ? (
+              <ChatView key={open.chat_id} chat={open} composerRef={composer} />
+            ) : (
+              <p className="placeholder">Select a chat or start a new one</p>
+            )}
+          </div>
+        </div>
       </main>
+      {newChatOpen && (
+        <NewChatDialog creating={state.busy.creating_chat} openChat={open} toasts={state.toasts} onClose={closeNewChat} />
+      )}
     </>
   );
 }

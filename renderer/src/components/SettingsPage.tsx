@@ -1,8 +1,16 @@
 import { useId } from "react";
+import type { NetworkState, SettingsState } from "../../../shared/state";
 import { useDispatch } from "../hooks/useDispatch";
 import { KeyExport } from "./KeyExport";
+import { RelaySettings } from "./RelaySettings";
 
-export function SettingsPage({ onBack }: { onBack: () => void }) {
+interface SettingsPageProps {
+  settings: SettingsState;
+  network: NetworkState;
+  onBack: () => void;
+}
+
+export function SettingsPage({ settings, network, onBack }: SettingsPageProps) {
   const dispatch = useDispatch();
   const accountHeadingId = useId();
   return (
@@ -13,6 +21,7 @@ export function SettingsPage({ onBack }: { onBack: () => void }) {
         </button>
         <h1>Settings</h1>
       </header>
+      <RelaySettings relays={settings.relays} network={network} />
       <KeyExport />
       <section className="card" aria-labelledby={accountHeadingId}>
         <h2 id={accountHeadingId}>Account</h2>

@@ -1,0 +1,29 @@
+import type { AppState, ToastKind } from "../../shared/state.js";
+import type { Logger } from "./appCore.js";
+import type { CoreTimings } from "./config.js";
+import type { RelayPool } from "./relays/pool.js";
+import type { AccountStore } from "./storage/accountStore.js";
+import type { EffectTokens } from "./tokens.js";
+
+export type EffectKind = "session" | "key_package_publish" | "create_chat";
+
+export interface AccountKeys {
+  pubkey: string;
+  npub: string;
+  secret: Uint8Array;
+}
+
+/** What an account's feature modules get from the core: state goes through `update`, the one owner. */
+export interface AccountContext {
+  keys: AccountKeys;
+  store: AccountStore;
+  pool: RelayPool;
+  timings: CoreTimings;
+  tokens: EffectTokens<EffectKind>;
+  log: Logger;
+  state(): Readonly<AppState>;
+  update(mutate: (state: AppState) => void): void;
+  toast(kind: ToastKind, message: string): void;
+  /** False once the session that owns this account ended: late work must change nothing. */
+  live(): boolean;
+}

@@ -1,0 +1,44 @@
+// Tunables of the core. Every timeout and interval is here so tests can shorten them.
+
+/** Where packaged builds look for people when the user has not chosen relays. */
+export const PUBLIC_RELAYS = ["wss://relay.damus.io", "wss://nos.lol", "wss://relay.primal.net"];
+
+export const CLIENT_NAME = "Burrow";
+
+export interface CoreTimings {
+  /** Waiting for a peer's key package on the relays. */
+  keyPackageFetchMs: number;
+  /** One-shot relay queries (own key packages, relay lists). */
+  relayQueryMs: number;
+  connectTimeoutMs: number;
+  publishTimeoutMs: number;
+  reconnectInitialMs: number;
+  reconnectMaxMs: number;
+  /** Subscriptions resume from the last seen created_at minus this margin (clock skew, late relays). */
+  resumeMarginSec: number;
+  /** Gift wraps are backdated by up to two days (NIP-59), so their subscription reaches back that far more. */
+  giftWrapBackdateSec: number;
+  /** A failed KeyPackage publish is tried again after this long. */
+  keyPackageRetryMs: number;
+  /** Messages per page of the open chat. */
+  messagePageSize: number;
+}
+
+export const DEFAULT_TIMINGS: CoreTimings = {
+  keyPackageFetchMs: 8_000,
+  relayQueryMs: 4_000,
+  connectTimeoutMs: 5_000,
+  publishTimeoutMs: 8_000,
+  reconnectInitialMs: 500,
+  reconnectMaxMs: 30_000,
+  resumeMarginSec: 600,
+  giftWrapBackdateSec: 2 * 24 * 60 * 60,
+  keyPackageRetryMs: 30_000,
+  messagePageSize: 50,
+};
+
+/** Relay URLs from a comma- or space-separated environment value. */
+export function relaysFromEnv(value: string | undefined): string[] | null {
+  const urls = (value ?? "").split(/[\s,]+/).filter(Boolean);
+  return urls.length > 0 ? urls : null;
+}

@@ -1,0 +1,150 @@
+// Our KeyPackages: published as kind 443 + 30443 (and the 10051 relay list) after login and
+// whenever none of ours is on our relays; rotated after a Welcome used one.
+import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
+import type { Event } from "nostr-tools/core";
+import { CLIENT_NAME } from "./config.js";
+import type { AccountContext, EffectKind } from "./accountContext.js";
+import {
+  ADDRESSABLE_KEY_PACKAGE_KIND,
+  KEY_PACKAGE_KIND,
+  deserializeKeyPackageBundle,
+  generateKeyPackage,
+  keyPackageDeletionTemplate,
+  keyPackageEventTemplates,
+  keyPackageRef,
+  keyPackageRelayListTemplate,
+  serializeKeyPackageBundle,
+  signEvent,
+  type KeyPackageBundle,
+} from "./marmot/index.js";
+import { describeError } from "./marmot/errors.js";
+import type { EffectToken } from "./tokens.js";
+
+const D_TAG_KEY = "key_package_d_tag";
+
+export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
+
+export class KeyPackageManager {
+  private checking = false;
+
+  constructor(
+    private readonly ctx: AccountContext,
+    /** Reports every publish result to the account, which drops stale ones. */
+    private readonly onPublished: (result: KeyPackagePublished) => void,
+  ) {}
+
+  /** The private bundle of one of our KeyPackages, by the id of an event that carried it. */
+  bundleForEvent(eventId: string): { ref: string; bundle: KeyPackageBundle } | null {
+    const row = this.ctx.store.findKeyPackageByEventId(eventId);
+    return row ? { ref: row.ref, bundle: deserializeKeyPackageBundle(row.private) } : null;
+  }
+
+  /** Any bundle we still hold, newest first: Welcomes without an `e` tag are tried against these. */
+  activeBundles(): Array<{ ref: string; bundle: KeyPackageBundle }> {
+    return this.ctx.store
+      .listActiveKeyPackages()
+      .reverse()
+      .map((row) => ({ ref: row.ref, bundle: deserializeKeyPackageBundle(row.private) }));
+  }
+
+  /** Looks for one of ours on our relays; publishes a fresh one when there is none. */
+  async ensurePublished(): Promise<void> {
+    if (this.checking || this.ctx.state().key_package.published || this.ctx.state().key_package.publishing) return;
+    this.checking = true;
+    try {
+      const ours = await this.ctx.pool.query(
+        [{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND], authors: [this.ctx.keys.pubkey] }],
+        this.ctx.timings.relayQueryMs,
+      );
+      if (!this.ctx.live()) return;
+      const known = ours.find((event) => this.ctx.store.findKeyPackageByEventId(event.id)?.used_at === null);
+      if (known) {
+        this.ctx.update((s) => {
+          s.key_package.published = true;
+        });
+        return;
+      }
+    } finally {
+      this.checking = false;
+    }
+    this.publish();
+  }
+
+  /** Generates, stores and publishes a fresh KeyPackage; the outcome arrives through onPublished. */
+  publish(): EffectToken<EffectKind> {
+    const token = this.ctx.tokens.issue("key_package_publish");
+    this.ctx.update((s) => {
+      s.key_package.publishing = true;
+    });
+    this.publishFresh().then(
+      () => this.onPublished({ token, ok: true }),
+      (error: unknown) => this.onPublished({ token, ok: false, error: describeError(error) }),
+    );
+    return token;
+  }
+
+  /** After a Welcome used one of ours: a fresh one replaces it, and the old events are deleted. */
+  async rotate(usedRef: string): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    this.ctx.store.markKeyPackageUsed(usedRef, now);
+    this.ctx.update((s) => {
+      s.key_package.published = false;
+    });
+    this.publish();
+    const used = this.ctx.store.getKeyPackage(usedRef);
+    if (!used) return;
+    const refs = [
+      ...(used.event_443_id ? [{ id: used.event_443_id, kind: KEY_PACKAGE_KIND, pubkey: this.ctx.keys.pubkey, tags: [] }] : []),
+      ...(used.event_30443_id
+        ? [{ id: used.event_30443_id, kind: ADDRESSABLE_KEY_PACKAGE_KIND, pubkey: this.ctx.keys.pubkey, tags: [["d", used.d_tag]] }]
+        : []),
+    ];
+    if (refs.length === 0) return;
+    const deletion = signEvent(keyPackageDeletionTemplate(refs), this.ctx.keys.secret);
+    const outcome = await this.ctx.pool.publish(deletion);
+    // The private part stays until pending invites that used it are settled; only the relays forget it.
+    if (outcome.accepted.length > 0) this.ctx.store.markKeyPackageDeleted(usedRef, now);
+  }
+
+  private dTag(): string {
+    const existing = this.ctx.store.getMeta<string>(D_TAG_KEY);
+    if (existing) return existing;
+    const fresh = bytesToHex(randomBytes(32));
+    this.ctx.store.setMeta(D_TAG_KEY, fresh);
+    return fresh;
+  }
+
+  private async publishFresh(): Promise<void> {
+    const bundle = await generateKeyPackage(this.ctx.keys.pubkey);
+    const ref = await keyPackageRef(bundle.publicPackage);
+    const relays = this.ctx.pool.urls;
+    if (relays.length === 0) throw new Error("no relays configured");
+    const dTag = this.dTag();
+    const now = Math.floor(Date.now() / 1000);
+    // Stored before it is published, so a Welcome that uses it can always be opened.
+    this.ctx.store.saveKeyPackage({
+      ref,
+      private: serializeKeyPackageBundle(bundle),
+      public: new Uint8Array(),
+      d_tag: dTag,
+      created_at: now,
+    });
+    const templates = keyPackageEventTemplates(bundle.publicPackage, dTag, { relays, client: CLIENT_NAME, createdAt: now });
+    const legacy = signEvent(templates.legacy, this.ctx.keys.secret);
+    const addressable = signEvent(templates.addressable, this.ctx.keys.secret);
+    const relayList = signEvent(keyPackageRelayListTemplate(relays, now), this.ctx.keys.secret);
+    const [legacyOutcome, addressableOutcome] = await Promise.all([
+      this.ctx.pool.publish(legacy),
+      this.ctx.pool.publish(addressable),
+      this.ctx.pool.publish(relayList),
+    ]);
+    const accepted = (e: Event, outcome: { accepted: string[] }) => (outcome.accepted.length > 0 ? e.id : null);
+    const event443 = accepted(legacy, legacyOutcome);
+    const event30443 = accepted(addressable, addressableOutcome);
+    if (!event443 && !event30443) {
+      const reason = legacyOutcome.failed[0]?.reason ?? "no relay accepted it";
+      throw new Error(reason);
+    }
+    this.ctx.store.markKeyPackagePublished(ref, { event_443_id: event443, event_30443_id: event30443 }, now);
+  }
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pure from "nostr-tools/pure";
+import { copyEvent, generateSecretKey, getPublicKey, initNostrCrypto, nostrCryptoBackend, signEvent, verifySignature } from "./nostrCrypto.js";
+
+const template = { kind: 1, created_at: 1_700_000_000, tags: [["t", "burrow"]], content: "hello" };
+
+test("signing_works_before_wasm_is_loaded_and_agrees_with_nostr_tools", () => {
+  const secretKey = pure.generateSecretKey();
+  const event = signEvent(template, secretKey);
+  assert.equal(event.pubkey, pure.getPublicKey(secretKey));
+  assert.equal(event.id, pure.getEventHash(event));
+  assert.ok(pure.verifyEvent(copyEvent(event)));
+  assert.ok(verifySignature(event));
+});
+
+test("wasm_backend_loads_and_its_signatures_verify_in_pure_js", async () => {
+  const backend = await initNostrCrypto();
+  assert.equal(backend, "wasm");
+  assert.equal(nostrCryptoBackend(), "wasm");
+  const secretKey = generateSecretKey();
+  const event = signEvent(template, secretKey);
+  assert.equal(event.pubkey, getPublicKey(secretKey));
+  assert.ok(pure.verifyEvent(copyEvent(event)));
+  assert.ok(verifySignature(event));
+});
+
+test("sign_event_does_not_mutate_the_template", () => {
+  const draft = { ...template, tags: [["t", "x"]] };
+  signEvent(draft, generateSecretKey());
+  assert.deepEqual(Object.keys(draft).sort(), ["content", "created_at", "kind", "tags"]);
+});
+
+test("verify_rejects_a_tampered_event_even_after_the_object_was_marked_verified", async () => {
+  await initNostrCrypto();
+  const event = pure.finalizeEvent({ ...template }, pure.generateSecretKey());
+  // nostr-tools marked this object as verified when it signed it; a mutation must still be caught.
+  event.content = "changed";
+  assert.equal(verifySignature(event), false);
+  assert.equal(verifySignature({ ...copyEvent(event), sig: "zz" }), false);
+  assert.equal(verifySignature({ ...copyEvent(event), pubkey: "nothex" }), false);
+});
+
+test("prints_sign_and_verify_speed_per_backend", async () => {
+  await initNostrCrypto();
+  const rounds = 300;
+  const secretKeys = Array.from({ length: rounds }, () => generateSecretKey());
+  let started = performance.now();
+  const events = secretKeys.map((secretKey, index) => signEvent({ ...template, content: `m${index}` }, secretKey));
+  const wasmSign = (performance.now() - started) / rounds;
+  started = performance.now();
+  for (const event of events) assert.ok(verifySignature(event));
+  const wasmVerify = (performance.now() - started) / rounds;
+
+  started = performance.now();
+  for (let index = 0; index < 50; index++) pure.finalizeEvent({ ...template, content: `m${index}` }, pure.generateSecretKey());
+  const jsSign = (performance.now() - started) / 50;
+  started = performance.now();
+  for (const event of events.slice(0, 50)) assert.ok(pure.verifyEvent(copyEvent(event)));
+  const jsVerify = (performance.now() - started) / 50;
+  console.log(
+    `nostr schnorr (fresh key per event): wasm sign ${wasmSign.toFixed(3)} ms, verify ${wasmVerify.toFixed(3)} ms; ` +
+      `pure JS sign ${jsSign.toFixed(3)} ms, verify ${jsVerify.toFixed(3)} ms`,
+  );
+});

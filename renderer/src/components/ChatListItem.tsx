@@ -1,0 +1,51 @@
+import { useId, type Ref } from "react";
+import type { ChatSummary } from "../../../shared/state";
+import { chatTitle, fullTime, isoTime, relativeTime } from "../format";
+
+interface ChatListItemProps {
+  ref: Ref<HTMLDivElement>;
+  index: number;
+  setSize: number;
+  chat: ChatSummary;
+  selected: boolean;
+  now: number;
+  onOpen: (chatId: string) => void;
+}
+
+/** One row of the virtualized chat list; the button is named by the title and described by the rest. */
+export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen }: ChatListItemProps) {
+  const titleId = useId();
+  const lastId = useId();
+  const timeId = useId();
+  const unreadId = useId();
+  const at = chat.last_message_at ?? chat.updated_at;
+  const describedBy = [lastId, timeId, chat.unread > 0 ? unreadId : null].filter(Boolean).join(" ");
+  return (
+    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className="chat">
+      <button
+        type="button"
+        className="chat-button"
+        aria-current={selected ? "true" : undefined}
+        aria-labelledby={titleId}
+        aria-describedby={describedBy}
+        onClick={() => onOpen(chat.id)}
+      >
+        <span id={titleId} className="chat-title">
+          {chatTitle(chat)}
+        </span>
+        <time id={timeId} className="chat-time" dateTime={isoTime(at)} title={fullTime(at)}>
+          {relativeTime(at, now)}
+        </time>
+        <span id={lastId} className="chat-last">
+          {chat.last_message ?? "No messages yet"}
+        </span>
+        {chat.unread > 0 && (
+          <span id={unreadId} className="badge">
+            {chat.unread}
+            <span className="visually-hidden"> unread</span>
+          </span>
+        )}
+      </button>
+    </div>
+  );
+}

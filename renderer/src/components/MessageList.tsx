@@ -1,0 +1,131 @@
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useLayoutEffect, useRef, useState } from "react";
+import type { MessageView } from "../../../shared/state";
+import { profileName } from "../format";
+import { useDispatch } from "../hooks/useDispatch";
+import { useNow } from "../hooks/useNow";
+import { measureShownRow } from "../virtualRows";
+import { MessageItem } from "./MessageItem";
+
+interface MessageListProps {
+  chatId: string;
+  /** Oldest first. */
+  messages: MessageView[];
+  hasOlder: boolean;
+  loadingOlder: boolean;
+}
+
+const ROW_ESTIMATE_PX = 72;
+/** How close to the top a scroll has to come before older messages are asked for. */
+const LOAD_OLDER_MARGIN_PX = 400;
+/** Within this distance of the bottom the list counts as "at the bottom" and follows new messages. */
+const AT_END_PX = 32;
+
+/**
+ * Virtualized, anchored to the end: it opens at the newest message, follows new ones while the
+ * reader is at the bottom, and keeps the reader's place when older messages are prepended. Rows
+ * are positioned by the virtualizer through the CSSOM (`directDomUpdates`), which `style-src 'self'` allows.
+ */
+export function MessageList({ chatId, messages, hasOlder, loadingOlder }: MessageListProps) {
+  const dispatch = useDispatch();
+  const now = useNow(60_000);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const olderAskedBefore = useRef<string | null>(null);
+  const lastSeen = useRef<string | null>(null);
+  const atEnd = useRef(true);
+  const viewportHeight = useRef(0);
+  const [announcement, setAnnouncement] = useState("");
+
+  const virtualizer = useVirtualizer({
+    count: messages.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_ESTIMATE_PX,
+    getItemKey: (index) => messages[index]?.id ?? index,
+    overscan: 8,
+    anchorTo: "end",
+    followOnAppend: true,
+    scrollEndThreshold: AT_END_PX,
+    measureElement: measureShownRow,
+    directDomUpdates: true,
+    // The list shrinks when the composer grows or the window gets shorter; a reader at the bottom stays there.
+    onChange: (instance) => {
+      const height = instance.scrollRect?.height ?? 0;
+      if (height === viewportHeight.current) return;
+      viewportHeight.current = height;
+      if (atEnd.current) instance.scrollToEnd();
+    },
+  });
+
+  const last = messages.at(-1);
+  useLayoutEffect(() => {
+    const previous = lastSeen.current;
+    lastSeen.current = last?.id ?? null;
+    if (!last || last.id === previous) return;
+    if (previous === null || last.mine) {
+      // Opening the chat, or our own message: show the newest whatever the reader was doing.
+      virtualizer.scrollToEnd();
+    } else {
+      setAnnouncement(`New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
+    }
+  }, [last, virtualizer]);
+
+  const first = messages[0];
+  const loadOlder = (): void => {
+    if (!hasOlder || loadingOlder || !first || olderAskedBefore.current === first.id) return;
+    olderAskedBefore.current = first.id;
+    void dispatch({ type: "LoadOlderMessages", chat_id: chatId });
+  };
+
+  return (
+    <div className="message-pane">
+      {hasOlder && (
+        <div className="older-bar">
+          <button
+            type="button"
+            disabled={loadingOlder}
+            aria-busy={loadingOlder}
+            onClick={() => void dispatch({ type: "LoadOlderMessages", chat_id: chatId })}
+          >
+            Load older messages
+          </button>
+          {loadingOlder && <span className="spinner" aria-hidden="true" />}
+        </div>
+      )}
+      <div
+        ref={scrollRef}
+        role="log"
+        aria-label="Messages"
+        aria-live="off"
+        tabIndex={0}
+        className="message-list"
+        onScroll={(event) => {
+          const { scrollTop, scrollHeight, clientHeight } = event.currentTarget;
+          atEnd.current = scrollHeight - clientHeight - scrollTop <= AT_END_PX;
+          if (scrollTop < LOAD_OLDER_MARGIN_PX) loadOlder();
+        }}
+      >
+        {messages.length === 0 && <p className="empty message-empty">No messages yet. Say hello!</p>}
+        <div ref={virtualizer.containerRef} className="virtual-sizer">
+          {virtualizer.getVirtualItems().map((item) => {
+            const message = messages[item.index];
+            if (!message) return null;
+            return (
+              <MessageItem
+                key={item.key}
+                ref={virtualizer.measureElement}
+                index={item.index}
+                chatId={chatId}
+                message={message}
+                now={now}
+              />
+            );
+          })}
+        </div>
+      </div>
+      {/* The log is not live: virtualized rows mount while scrolling. New arrivals are announced here instead. */}
+      <p role="status" className="visually-hidden">
+        {announcement}
+      </p>
+    </div>
+  );
+}

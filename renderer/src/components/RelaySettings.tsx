@@ -1,0 +1,111 @@
+import { useId, useState, type FormEvent } from "react";
+import { MAX_RELAYS, isRelayUrl } from "../../../shared/actions";
+import type { NetworkState, RelayConnection } from "../../../shared/state";
+import { useDispatch } from "../hooks/useDispatch";
+
+const STATUS_TEXT: Record<RelayConnection, string> = {
+  connected: "Connected",
+  connecting: "Connecting…",
+  disconnected: "Disconnected",
+};
+
+const sameRelay = (a: string, b: string): boolean => a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
+
+function relayUrlError(url: string, relays: string[]): string | null {
+  if (!isRelayUrl(url)) return "Enter a relay URL starting with wss:// or ws://";
+  if (relays.some((relay) => sameRelay(relay, url))) return "This relay is already in the list";
+  if (relays.length >= MAX_RELAYS) return `Burrow uses at most ${MAX_RELAYS} relays. Remove one first`;
+  return null;
+}
+
+/** The configured relays with their live status. Every change sends the whole new list (SetRelays). */
+export function RelaySettings({ relays, network }: { relays: string[]; network: NetworkState }) {
+  const dispatch = useDispatch();
+  const headingId = useId();
+  const fieldId = useId();
+  const errorId = useId();
+  const [input, setInput] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [saving, setSaving] = useState(false);
+
+  const url = input.trim();
+  const error = relayUrlError(url, relays);
+  const shownError = touched && url !== "" ? error : null;
+
+  const save = async (next: string[]): Promise<boolean> => {
+    setSaving(true);
+    const reply = await dispatch({ type: "SetRelays", relays: next });
+    setSaving(false);
+    return reply.ok;
+  };
+
+  const add = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setTouched(true);
+    if (error || saving) return;
+    if (await save([...relays, url])) {
+      setInput("");
+      setTouched(false);
+    }
+  };
+
+  const statusOf = (relay: string): RelayConnection | null => network.relays.find((entry) => sameRelay(entry.url, relay))?.status ?? null;
+
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>Relays</h2>
+      <p>Burrow sends and receives messages through these Nostr relays.</p>
+      {relays.length === 0 && <p className="field-error">No relays: Burrow cannot send or receive messages until you add one.</p>}
+      <ul role="list" aria-label="Relays" className="relay-list">
+        {relays.map((relay) => {
+          const status = statusOf(relay);
+          return (
+            <li key={relay} className="relay">
+              <span className="relay-url mono">{relay}</span>
+              <span className={`relay-status relay-${status ?? "unknown"}`}>
+                {status ? STATUS_TEXT[status] : network.enabled ? "Not connected" : "Network off"}
+              </span>
+              <button
+                type="button"
+                aria-label={`Remove ${relay}`}
+                disabled={saving}
+                onClick={() => void save(relays.filter((other) => other !== relay))}
+              >
+                Remove
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      <form className="relay-form" onSubmit={(event) => void add(event)} noValidate>
+        <label htmlFor={fieldId}>Relay URL</label>
+        <div className="row relay-form-row">
+          <input
+            id={fieldId}
+            type="text"
+            inputMode="url"
+            className="text-input mono"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="wss://relay.example.com"
+            value={input}
+            onChange={(event) => {
+              setInput(event.target.value);
+              setTouched(true);
+            }}
+            aria-invalid={shownError !== null}
+            aria-describedby={shownError ? errorId : undefined}
+          />
+          <button type="submit" disabled={error !== null || saving}>
+            Add relay
+          </button>
+        </div>
+        {shownError && (
+          <p id={errorId} role="alert" className="field-error">
+            {shownError}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
