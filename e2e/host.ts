@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { test as base } from "@playwright/test";
+import { startRelay, type RunningRelay } from "../server/relay/relay.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -18,8 +19,9 @@ export interface RunningHost {
   restart(): Promise<void>;
 }
 
-async function launch(dataDir: string, logs: Record<string, unknown>[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, "dist", "electron", "web.js"), "--port", "0", "--no-open", "--json", "--data-dir", dataDir], {
+async function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const args = [join(root, "dist", "electron", "web.js"), "--port", "0", "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -44,28 +46,53 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export const test = base.extend<{ host: RunningHost }>({
-  host: async ({}, use) => {
-    const dataDir = await mkdtemp(join(tmpdir(), "burrow-e2e-"));
-    const logs: Record<string, unknown>[] = [];
-    let current = await launch(dataDir, logs);
-    const host: RunningHost = {
-      get url() {
-        return current.url;
-      },
-      get origin() {
-        return new URL(current.url).origin;
-      },
-      dataDir,
-      logs,
-      restart: async () => {
-        await stop(current.child);
-        current = await launch(dataDir, logs);
-      },
-    };
+/** Starts a browser host on a fresh data dir; `stop` ends it and deletes the dir. */
+export async function startHost(relayUrl: string): Promise<RunningHost & { stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "burrow-e2e-"));
+  const logs: Record<string, unknown>[] = [];
+  let current = await launch(dataDir, logs, relayUrl);
+  return {
+    get url() {
+      return current.url;
+    },
+    get origin() {
+      return new URL(current.url).origin;
+    },
+    dataDir,
+    logs,
+    restart: async () => {
+      await stop(current.child);
+      current = await launch(dataDir, logs, relayUrl);
+    },
+    stop: async () => {
+      await stop(current.child);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const test = base.extend<{ host: RunningHost; newHost: () => Promise<RunningHost> }, { relay: RunningRelay }>({
+  relay: [
+    async ({}, use) => {
+      const relay = await startRelay({ port: 0 });
+      await use(relay);
+      await relay.close();
+    },
+    { scope: "worker" },
+  ],
+  host: async ({ relay }, use) => {
+    const host = await startHost(relay.url);
     await use(host);
-    await stop(current.child);
-    await rm(dataDir, { recursive: true, force: true });
+    await host.stop();
+  },
+  newHost: async ({ relay }, use) => {
+    const started: Array<{ stop(): Promise<void> }> = [];
+    await use(async () => {
+      const host = await startHost(relay.url);
+      started.push(host);
+      return host;
+    });
+    await Promise.all(started.map((host) => host.stop()));
   },
 });
 

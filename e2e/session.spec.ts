@@ -38,7 +38,7 @@ test("logout_then_import_of_the_exported_nsec_gives_the_same_npub", async ({ pag
 
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
-  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(false);
+  await expect.poll(() => existsSync(join(host.dataDir, "secret-key"))).toBe(false);
 
   await page.getByLabel("Private key (nsec or hex)").fill(nsec);
   await page.getByRole("button", { name: "Import key" }).click();

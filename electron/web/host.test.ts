@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import type { HostMessage } from "../../shared/ipc.js";
+import { CONTRACT_VERSION } from "../../shared/state.js";
 import type { AppCore } from "../core/appCore.js";
 import { coreIn, tempDir } from "../core/testing.js";
 import { REFUSED_CLOSE_CODE, startWebHost, type WebHost } from "./host.js";
@@ -110,7 +111,7 @@ describe("browser host", () => {
     const a = await connect(wsUrl, origin);
     const b = await connect(wsUrl, origin);
     try {
-      assert.deepEqual(a.messages[0], { t: "hello", contract_version: 1 });
+      assert.deepEqual(a.messages[0], { t: "hello", contract_version: CONTRACT_VERSION });
       a.ws.send(JSON.stringify({ t: "dispatch", id: 7, action: { type: "CreateAccount" } }));
       const reply = await a.next((m) => m.t === "reply");
       assert.deepEqual(reply, { t: "reply", id: 7, reply: { ok: true } });
