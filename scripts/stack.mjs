@@ -9,8 +9,8 @@ import { root } from "./run.mjs";
 /** The relay's preferred port, so relay URLs saved in chats stay valid across restarts. */
 const PREFERRED_RELAY_PORT = Number(process.env.BURROW_RELAY_PORT ?? 7447);
 
-function startService(name, args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+function startService(name, args, runtime) {
+  const child = spawn(runtime.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...runtime.env } });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s`)), 15_000);
     child.once("exit", (code) => {
@@ -39,16 +39,17 @@ async function stopChild(child) {
   await exited;
 }
 
-export async function startLocalStack(dataDir) {
+/** `runtime`: the Node to run services on (`{ execPath, env }`); default this process's. */
+export async function startLocalStack(dataDir, runtime = { execPath: process.execPath, env: {} }) {
   const relayDir = join(dataDir, "relay");
   await mkdir(relayDir, { recursive: true, mode: 0o700 });
   const relayMain = join(root, "dist", "server", "relay", "main.js");
   let relay;
   try {
-    relay = await startService("relay", [relayMain, "--port", String(PREFERRED_RELAY_PORT), "--data-dir", relayDir, "--json"]);
+    relay = await startService("relay", [relayMain, "--port", String(PREFERRED_RELAY_PORT), "--data-dir", relayDir, "--json"], runtime);
   } catch {
     console.log(`Port ${PREFERRED_RELAY_PORT} is busy; the relay takes any free port.`);
-    relay = await startService("relay", [relayMain, "--port", "0", "--data-dir", relayDir, "--json"]);
+    relay = await startService("relay", [relayMain, "--port", "0", "--data-dir", relayDir, "--json"], runtime);
   }
   const stackFile = join(dataDir, "stack.json");
   await writeFile(stackFile, JSON.stringify({ relay_url: relay.url, pids: { relay: relay.child.pid, stack: process.pid } }, null, 2) + "\n");

@@ -52,18 +52,26 @@ if (!buildIsCurrent()) {
   if (code !== 0) process.exit(code);
 }
 
+const { ensureNativeModules } = await import(pathToFileURL(join(root, "scripts", "native.mjs")).href);
 const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "electron", "core", "paths.js")).href);
 const { startLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
 const args = process.argv.slice(2);
 const dataDirIndex = args.indexOf("--data-dir");
 const dataDir = resolve(dataDirIndex >= 0 && args[dataDirIndex + 1] ? args[dataDirIndex + 1] : defaultDataDir());
-const stack = await startLocalStack(dataDir);
-console.log(`Local stack: relay ${stack.relayUrl} (data in ${dataDir})`);
 
 const headlessLinux = process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
 const electron = process.env.BURROW_BROWSER_HOST === "1" ? { reason: "BURROW_BROWSER_HOST=1 is set" } : findElectron();
+const useElectron = Boolean(electron.path) && !headlessLinux;
+
+// Native modules serve one runtime at a time, so in Electron mode the stack's services run on
+// Electron's own Node (ELECTRON_RUN_AS_NODE) and share the app's build of them.
+await ensureNativeModules(useElectron ? "electron" : "node");
+const runtime = useElectron ? { execPath: electron.path, env: { ELECTRON_RUN_AS_NODE: "1" } } : { execPath: process.execPath, env: {} };
+const stack = await startLocalStack(dataDir, runtime);
+console.log(`Local stack: relay ${stack.relayUrl} (data in ${dataDir})`);
+
 let code;
-if (electron.path && !headlessLinux) {
+if (useElectron) {
   console.log("Starting the Burrow desktop app (Electron)…");
   code = await run(electron.path, [root, `--user-data-dir=${dataDir}`], { env: { ...process.env, BURROW_RELAYS: stack.relayUrl } });
 } else {

@@ -1,5 +1,8 @@
 // `npm test`: typecheck, lint, build, unit + integration tests (node:test), then e2e (Playwright).
+import { ensureNativeModules } from "./native.mjs";
 import { bin, step } from "./run.mjs";
+
+await ensureNativeModules("node");
 
 const only = process.argv[2];
 if (!only || only === "static") {

@@ -128,9 +128,12 @@ export class Account {
   setRelays(relays: string[]): void {
     this.ctx.store.setMeta("relays", relays);
     this.ctx.pool.setRelays(relays);
+    // A publish still waiting on the old relays no longer counts: its late result is dropped.
+    this.ctx.tokens.invalidate("key_package_publish");
     this.ctx.update((s) => {
       s.settings.relays = relays;
       s.key_package.published = false;
+      s.key_package.publishing = false;
     });
     this.relayConnected();
   }

@@ -1,7 +1,11 @@
 // Two real cores, real MLS, the embedded relay: direct chats end to end.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { nip19 } from "nostr-tools";
+import { finalizeEvent } from "nostr-tools/pure";
+import { WebSocketServer } from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
+import { RelayPool } from "./relays/pool.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
 import { coreIn, tempDir, waitForState } from "./testing.js";
@@ -70,6 +74,45 @@ describe("direct chats over the embedded relay", () => {
     await waitForState(alice, (s) => s.open_chat?.messages.some((m) => m.text === "hi alice\nsecond line") ?? false, 10_000);
   });
 
+  test("a_used_key_package_is_replaced_and_the_old_one_deleted", async () => {
+    const bobPubkey = bob.snapshot().state.auth.status === "logged_in" ? (bob.snapshot().state.auth as { pubkey: string }).pubkey : "";
+    const pool = new RelayPool();
+    pool.setRelays([relay.url]);
+    try {
+      // Bob accepted Alice's invite in the test before: his used KeyPackage is gone, a fresh one is out.
+      const deadline = Date.now() + 10_000;
+      let legacy: Awaited<ReturnType<RelayPool["query"]>> = [];
+      let deletions: typeof legacy = [];
+      while (Date.now() < deadline) {
+        legacy = await pool.query([{ kinds: [443], authors: [bobPubkey] }], 1000);
+        deletions = await pool.query([{ kinds: [5], authors: [bobPubkey] }], 1000);
+        if (deletions.length > 0 && legacy.length === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(deletions.length, 1);
+      const deleted = deletions[0]!.tags.filter((t) => t[0] === "e").map((t) => t[1]);
+      assert.ok(deleted.length >= 1);
+      assert.equal(legacy.length, 1, "only the fresh kind 443 is left");
+      assert.ok(!deleted.includes(legacy[0]!.id));
+      assert.deepEqual(deletions[0]!.tags.filter((t) => t[0] === "k").map((t) => t[1]).sort(), ["30443", "443"]);
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("profiles_give_names_to_chats", async () => {
+    const exported = await bob.dispatch({ type: "ExportSecretKey", confirmed: true });
+    assert.ok(exported.ok && exported.nsec);
+    const secret = nip19.decode(exported.nsec).data as Uint8Array;
+    const profile = finalizeEvent({ kind: 0, created_at: Math.floor(Date.now() / 1000), tags: [], content: JSON.stringify({ name: "Bob Builder", picture: "https://example.org/bob.png" }) }, secret);
+    const pool = new RelayPool();
+    pool.setRelays([relay.url]);
+    assert.equal((await pool.publish(profile)).accepted.length, 1);
+    pool.close();
+    const { state } = await waitForState(alice, (s) => s.chats[0]?.title === "Bob Builder", 10_000);
+    assert.equal(state.chats[0]?.peer?.picture, "https://example.org/bob.png");
+  });
+
   test("create_chat_with_an_existing_peer_opens_the_same_chat", async () => {
     const before = alice.snapshot().state;
     await alice.dispatch({ type: "CloseChat" });
@@ -127,6 +170,35 @@ describe("direct chats over the embedded relay", () => {
 });
 
 describe("key package waiting path", () => {
+  test("a_stale_key_package_result_from_replaced_relays_does_not_cancel_a_pending_chat", async () => {
+    const dir = await tempDir();
+    // A relay that accepts connections and never answers: a publish to it stays in flight.
+    const silent = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise((resolve) => silent.once("listening", resolve));
+    const silentUrl = `ws://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const relay = await startRelay({ port: 0 });
+    const dave = await loggedInCore(`${dir.path}/dave`, [relay.url]);
+    const frank = await coreIn(`${dir.path}/frank`, 5, [silentUrl], { keyPackageFetchMs: 1000, relayQueryMs: 300, publishTimeoutMs: 5000, connectTimeoutMs: 1000 });
+    try {
+      await frank.dispatch({ type: "CreateAccount" });
+      await waitForState(frank, (s) => s.key_package.publishing, 5000);
+      await frank.dispatch({ type: "CreateChat", peer: npubOf(dave.snapshot().state) });
+      // Leaving the silent relay fails the first publish at once; that result is stale by then.
+      await frank.dispatch({ type: "SetRelays", relays: [relay.url] });
+      const { state } = await waitForState(frank, (s) => s.open_chat !== null, 10_000);
+      assert.equal(state.key_package.published, true);
+      assert.equal(state.busy.creating_chat, false);
+      assert.deepEqual(state.toasts, []);
+    } finally {
+      await frank.close();
+      await dave.close();
+      await relay.close();
+      for (const client of silent.clients) client.terminate();
+      await new Promise((resolve) => silent.close(resolve));
+      await dir.remove();
+    }
+  });
+
   test("create_chat_fails_cleanly_when_the_key_package_cannot_be_published", async () => {
     const dir = await tempDir();
     const core = await coreIn(`${dir.path}/carol`, 5, ["ws://127.0.0.1:9"]);
