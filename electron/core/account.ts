@@ -114,10 +114,13 @@ export class Account {
     this.ctx.store.close();
   }
 
-  /** A relay came (back) online: make sure our KeyPackage is there. */
+  /** A relay came (back) online: make sure our KeyPackage is there, and resend what failed to go out. */
   relayConnected(): void {
     if (this.closed) return;
     void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
+    for (const message of this.ctx.store.listUnsentMessages()) {
+      if (message.status === "failed" && message.event_json) this.retryMessage(message.group_id, message.id);
+    }
   }
 
   setNetworkEnabled(enabled: boolean): void {
