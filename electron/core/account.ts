@@ -7,6 +7,7 @@ import type { ChatAction, DispatchReply } from "../../shared/actions.js";
 import { npubFromHex, parsePubkeyInput } from "../../shared/pubkeys.js";
 import type { ChatSummary, MessageView, ProfileView } from "../../shared/state.js";
 import type { AccountContext } from "./accountContext.js";
+import type { CoreEvent } from "./events.js";
 import { KeyPackageManager, type KeyPackagePublished } from "./keyPackages.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
@@ -84,6 +85,7 @@ export class Account {
   /** Events of epochs we have not reached yet, per group: tried again after each commit. */
   private readonly held = new Map<string, Event[]>();
   private readonly seen = new Set<string>();
+  private readonly announce: CoreEvent[] = [];
   private pendingCreation: { peer: string; token: EffectToken<EffectKind> } | null = null;
   private openWindow: { chatId: string; limit: number } | null = null;
   private refreshScheduled = false;
@@ -543,6 +545,9 @@ export class Account {
         this.ctx.store.transaction(() => {
           for (const write of writes) write();
         });
+        // Told only after the batch is stored: a listener never sees something a crash could lose.
+        const announced = this.announce.splice(0);
+        for (const event of announced) this.ctx.emit(event);
         this.refresh();
       }
     } finally {
@@ -579,7 +584,7 @@ export class Account {
     const name = joined.groupData.name || (members.length === 2 ? "Direct chat" : "Group chat");
     const keyPackageEventId = received.keyPackageEventId ?? "";
     writes.push(() => {
-      this.ctx.store.saveInvite({
+      const saved = this.ctx.store.saveInvite({
         id: received.rumor.id,
         from_pubkey: received.sender,
         group_name: name,
@@ -589,6 +594,12 @@ export class Account {
         received_at: received.rumor.created_at,
       });
       advanceCursor();
+      if (saved) {
+        this.announce.push({
+          type: "invite_received",
+          invite: { id: received.rumor.id, from: received.sender, group_name: name, received_at: received.rumor.created_at },
+        });
+      }
     });
     this.ctx.pool.refresh("profiles");
   }
@@ -636,6 +647,13 @@ export class Account {
           created_at: rumor.created_at,
           status: mine ? "sent" : "received",
         });
+        if (inserted) {
+          this.announce.push({
+            type: "message_received",
+            chat_id: groupId,
+            message: { id: rumor.id, sender: rumor.pubkey, kind: rumor.kind, text: rumor.content, created_at: rumor.created_at, mine },
+          });
+        }
         if (inserted && rumor.kind === CHAT_MESSAGE_KIND) {
           this.ctx.store.touchGroup(groupId, rumor.created_at);
           if (this.openWindow?.chatId === groupId) this.ctx.store.markRead(groupId);

@@ -1,6 +1,7 @@
 import type { AppState, ToastKind } from "../../shared/state.js";
 import type { Logger } from "./appCore.js";
 import type { CoreTimings } from "./config.js";
+import type { CoreEvent } from "./events.js";
 import type { RelayPool } from "./relays/pool.js";
 import type { AccountStore } from "./storage/accountStore.js";
 import type { EffectTokens } from "./tokens.js";
@@ -24,6 +25,8 @@ export interface AccountContext {
   state(): Readonly<AppState>;
   update(mutate: (state: AppState) => void): void;
   toast(kind: ToastKind, message: string): void;
+  /** Tells the core's event listeners (headless clients) what arrived. */
+  emit(event: CoreEvent): void;
   /** False once the session that owns this account ended: late work must change nothing. */
   live(): boolean;
 }

@@ -5,6 +5,7 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import type { NetworkStatus, RelayStatus } from "../../shared/state.js";
 import { Account } from "./account.js";
 import type { EffectKind } from "./accountContext.js";
+import type { CoreEventListener } from "./events.js";
 import { DEFAULT_TIMINGS, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
 import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
 import { initNostrCrypto } from "./marmot/index.js";
@@ -85,6 +86,7 @@ export class AppCore {
   private readonly defaultRelays: string[];
   private readonly timings: CoreTimings;
   private account: Account | null = null;
+  private readonly eventListeners = new Set<CoreEventListener>();
 
   private constructor(options: AppCoreOptions) {
     this.dataDir = options.dataDir;
@@ -116,6 +118,12 @@ export class AppCore {
     this.listeners.add(listener);
     listener(this.published);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Headless clients (agent bot, CLI) hear about each stored incoming message and invite here. */
+  onEvent(listener: CoreEventListener): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
   }
 
   /** Entry point for untrusted input from a renderer: validates, then handles. Never throws. */
@@ -311,6 +319,15 @@ export class AppCore {
       state: () => this.state,
       update: (mutate) => this.update(mutate),
       toast: (kind, message) => this.toast(kind, message),
+      emit: (event) => {
+        for (const listener of this.eventListeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            this.log({ event: "listener_failed", error: describe(error) });
+          }
+        }
+      },
       live: () => this.account === account && !this.closed,
     });
     this.account = account;

@@ -8,6 +8,7 @@ import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { RelayPool } from "./relays/pool.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
+import type { CoreEvent } from "./events.js";
 import { coreIn, tempDir, waitForState } from "./testing.js";
 
 const npubOf = (state: AppState): string => (state.auth.status === "logged_in" ? state.auth.npub : "");
@@ -55,6 +56,8 @@ describe("direct chats over the embedded relay", () => {
     assert.equal(opened.state.chats[0]?.kind, "direct");
     assert.equal(opened.state.chats[0]?.peer?.npub, bobNpub);
 
+    const bobEvents: CoreEvent[] = [];
+    const stopListening = bob.onEvent((event) => bobEvents.push(event));
     const invited = await waitForState(bob, (s) => s.invites.length === 1, 10_000);
     const invite = invited.state.invites[0]!;
     assert.equal(invite.from.npub, npubOf(alice.snapshot().state));
@@ -69,6 +72,15 @@ describe("direct chats over the embedded relay", () => {
     const received = bobGot.state.open_chat!.messages.find((m) => m.text === "hello bob")!;
     assert.equal(received.status, "received");
     assert.equal(received.mine, false);
+
+    stopListening();
+    assert.deepEqual(
+      bobEvents.map((e) => (e.type === "message_received" ? [e.type, e.chat_id, e.message.text, e.message.mine] : [e.type, e.invite.from])),
+      [
+        ["invite_received", (alice.snapshot().state.auth as { pubkey: string }).pubkey],
+        ["message_received", chatId, "hello bob", false],
+      ],
+    );
 
     await bob.dispatch({ type: "SendMessage", chat_id: chatId, text: "hi alice\nsecond line" });
     await waitForState(alice, (s) => s.open_chat?.messages.some((m) => m.text === "hi alice\nsecond line") ?? false, 10_000);
