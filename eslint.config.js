@@ -7,7 +7,7 @@ import { builtinModules } from "node:module";
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 const noNode = { group: nodeBuiltins.flatMap((name) => [name, `${name}/*`]), message: "Node modules are not allowed here (ARCHITECTURE.md import rules)." };
-const noElectron = { group: ["electron", "electron/*"], message: "Only the Electron adapter (electron/main.ts, electron/preload.ts) may import electron." };
+const noElectron = { regex: "^electron(/.*)?$", message: "Only the Electron adapter (electron/main.ts, electron/preload.ts) may import electron." };
 const noElectronArea = { group: ["**/electron/**", "../electron/*", "**/server/**"], message: "The renderer talks to the core only through window.burrow and shared/." };
 
 export default tseslint.config(
@@ -18,7 +18,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },
   },
   {
