@@ -527,7 +527,8 @@ export class Account {
   private async drain(): Promise<void> {
     try {
       while (this.inbox.length > 0 && !this.closed) {
-        const batch = this.inbox.splice(0, INBOX_BATCH).sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+        // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
+        const batch = this.inbox.splice(0, INBOX_BATCH).sort((a, b) => a.created_at - b.created_at);
         const writes: Array<() => void> = [];
         await this.mls.run(async () => {
           for (const event of batch) {
