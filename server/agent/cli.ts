@@ -21,6 +21,7 @@ Commands:
   serve      run the agent API server
              [--port 0] [--host 127.0.0.1] [--public-url URL] [--relay ws://…]…
              [--spawner-url URL] [--spawner-token T] [--open-allowlist] [--json]
+             [--provisioning-window-ms 60000] [--orphan-grace-ms 120000] [--reaper-interval-ms 60000]
              without --relay it starts the embedded relay; without --spawner-url it runs agents itself
   spawner    run the local VM spawner service  [--port 0] [--token T] [--json]
   allowlist add NPUB [--note TEXT] [--max-agents N] | allowlist remove NPUB | allowlist list
@@ -102,6 +103,8 @@ async function serve(args: string[]): Promise<void> {
     "spawner-token": { type: "string" },
     "open-allowlist": { type: "boolean", default: false },
     "reaper-interval-ms": { type: "string", default: "60000" },
+    "provisioning-window-ms": { type: "string", default: "60000" },
+    "orphan-grace-ms": { type: "string", default: "120000" },
   });
   const json = values.json === true;
   const log = jsonLog(json);
@@ -121,7 +124,16 @@ async function serve(args: string[]): Promise<void> {
   const spawner: Spawner = spawnerUrl
     ? new HttpSpawner({ baseUrl: spawnerUrl, ...(values["spawner-token"] ? { token: values["spawner-token"] as string } : {}) })
     : new LocalSpawner({ dataDir: join(dataDir, "spawner"), log });
-  const service = new AgentService({ store, spawner, secrets, relays, openAllowlist: values["open-allowlist"] === true, log });
+  const service = new AgentService({
+    store,
+    spawner,
+    secrets,
+    relays,
+    openAllowlist: values["open-allowlist"] === true,
+    provisioningWindowMs: Number(values["provisioning-window-ms"]),
+    orphanGraceMs: Number(values["orphan-grace-ms"]),
+    log,
+  });
   if (values["open-allowlist"]) log({ event: "open_allowlist", warning: "every account that authenticates is allowlisted (development only)" });
   const api = await startAgentApi({
     service,

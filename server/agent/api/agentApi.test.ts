@@ -262,6 +262,21 @@ for (const engine of engines) {
       }
     });
 
+    test("a_broken_database_answers_500_internal_with_the_error_body", async (t) => {
+      if (skipped) return t.skip(skipped);
+      const broken = await startTestServer({ relays: [relay.url], ...(databaseUrl ? { databaseUrl } : {}) });
+      try {
+        await broken.store.close();
+        const response = await agentRequest(broken.url, "/v1/agents/me", "GET", newOwner().secret);
+        assert.equal(response.status, 500);
+        assert.equal(response.body["error"], "internal");
+        assert.match(String(response.body["request_id"]), /^[0-9a-f]{16}$/);
+      } finally {
+        await broken.api.close();
+        await broken.spawner.close();
+      }
+    });
+
     test("the_reaper_deletes_vms_no_active_agent_owns", async (t) => {
       if (skipped) return t.skip(skipped);
       const stray = await server.spawner.create({
