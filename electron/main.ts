@@ -18,7 +18,7 @@ import {
 } from "electron";
 import Store from "electron-store";
 import { AppCore, type LogLine } from "./core/appCore.js";
-import { PUBLIC_RELAYS, relaysFromEnv } from "./core/config.js";
+import { PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv } from "./core/config.js";
 import { ElectronSecretStore } from "./secretStore.electron.js";
 import { CONTENT_SECURITY_POLICY } from "../shared/csp.js";
 import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
@@ -255,7 +255,8 @@ function start(): void {
       log({ level: "info", event: "secret_store", kind: secretStore.kind, notice: secretStore.notice });
       // Packaged builds use well-known public relays; `npm start` points the app at the local stack's relay.
       const defaultRelays = relaysFromEnv(process.env["BURROW_RELAYS"]) ?? PUBLIC_RELAYS;
-      const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log, defaultRelays });
+      const agentApiUrl = agentApiUrlFromEnv(process.env) ?? PUBLIC_AGENT_API_URL;
+      const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log, defaultRelays, agentApiUrl });
       core = created;
       created.subscribe((snapshot) => {
         if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, snapshot);

@@ -6,8 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { AppCore, type LogLine } from "./core/appCore.js";
-import { isRelayUrl } from "../shared/actions.js";
-import { relaysFromEnv } from "./core/config.js";
+import { isAgentApiUrl, isRelayUrl } from "../shared/actions.js";
+import { agentApiUrlFromEnv, relaysFromEnv } from "./core/config.js";
 import { defaultDataDir } from "./core/paths.js";
 import { FileSecretStore } from "./core/secretStore.js";
 import { startWebHost } from "./web/host.js";
@@ -21,7 +21,9 @@ const USAGE = `Usage: burrow-web [--data-dir DIR] [--port N] [--no-open] [--json
   --dev-origin URL  also accept WebSocket connections from this origin (Vite dev server)
   --token T         use this access token instead of a fresh random one (development)
   --relay URL       a default relay for accounts that have not chosen their own (repeatable;
-                    also BURROW_RELAYS; default: well-known public relays)`;
+                    also BURROW_RELAYS; default: well-known public relays)
+  --agent-api URL   the agent API for accounts that have not chosen one (also
+                    BURROW_AGENT_API_URL or PIKA_AGENT_API_URL; default: the public agent API)`;
 
 function openBrowser(url: string): boolean {
   const { platform, env } = process;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
         "dev-origin": { type: "string", multiple: true },
         token: { type: "string" },
         relay: { type: "string", multiple: true },
+        "agent-api": { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -82,7 +85,12 @@ async function main(): Promise<void> {
     console.error(`Not a relay URL (ws:// or wss://): ${badRelay}`);
     process.exit(2);
   }
-  const core = await AppCore.create({ secretStore, dataDir, log, ...(relays ? { defaultRelays: relays } : {}) });
+  const agentApiUrl = args["agent-api"]?.replace(/\/+$/, "") ?? agentApiUrlFromEnv(process.env);
+  if (agentApiUrl && !isAgentApiUrl(agentApiUrl)) {
+    console.error(`Not an agent API URL (http:// or https://): ${agentApiUrl}`);
+    process.exit(2);
+  }
+  const core = await AppCore.create({ secretStore, dataDir, log, ...(relays ? { defaultRelays: relays } : {}), ...(agentApiUrl ? { agentApiUrl } : {}) });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), "..", "renderer");
   const host = await startWebHost({
     core,

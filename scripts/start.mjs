@@ -68,18 +68,18 @@ const useElectron = Boolean(electron.path) && !headlessLinux;
 await ensureNativeModules(useElectron ? "electron" : "node");
 const runtime = useElectron ? { execPath: electron.path, env: { ELECTRON_RUN_AS_NODE: "1" } } : { execPath: process.execPath, env: {} };
 const stack = await startLocalStack(dataDir, runtime);
-console.log(`Local stack: relay ${stack.relayUrl} (data in ${dataDir})`);
+console.log(`Local stack: relay ${stack.relayUrl}, agent API ${stack.agentApiUrl} (data in ${dataDir})`);
 
 let code;
 if (useElectron) {
   console.log("Starting the Burrow desktop app (Electron)…");
-  code = await run(electron.path, [root, `--user-data-dir=${dataDir}`], { env: { ...process.env, BURROW_RELAYS: stack.relayUrl } });
+  code = await run(electron.path, [root, `--user-data-dir=${dataDir}`], { env: { ...process.env, BURROW_RELAYS: stack.relayUrl, BURROW_AGENT_API_URL: stack.agentApiUrl } });
 } else {
   const why = electron.path ? "there is no display (DISPLAY/WAYLAND_DISPLAY unset)" : electron.reason;
   console.log(`Electron cannot run here: ${why}.`);
   console.log("Starting Burrow in the browser host instead: the same core and UI, served to your browser on 127.0.0.1.");
   const hostArgs = dataDirIndex >= 0 ? args : ["--data-dir", dataDir, ...args];
-  code = await run(process.execPath, [join(root, "dist", "electron", "web.js"), "--relay", stack.relayUrl, ...hostArgs]);
+  code = await run(process.execPath, [join(root, "dist", "electron", "web.js"), "--relay", stack.relayUrl, "--agent-api", stack.agentApiUrl, ...hostArgs]);
 }
 await stack.stop();
 process.exit(code);

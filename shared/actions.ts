@@ -20,9 +20,15 @@ export type ChatAction =
 
 export type NetworkAction = { type: "SetNetworkEnabled"; enabled: boolean } | { type: "SetRelays"; relays: string[] };
 
+export type AgentAction =
+  /** The New Agent button: provision (or find) this account's agent and open its chat. */
+  | { type: "EnsureAgent" }
+  /** null goes back to the environment's or the built-in agent API. */
+  | { type: "SetAgentApiUrl"; url: string | null };
+
 export type UiAction = { type: "DismissToast"; id: number };
 
-export type AppAction = AuthAction | ChatAction | NetworkAction | UiAction;
+export type AppAction = AuthAction | ChatAction | NetworkAction | AgentAction | UiAction;
 
 /** Longest message text accepted, in UTF-16 code units. */
 export const MAX_MESSAGE_LENGTH = 16_000;
@@ -41,6 +47,13 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const HEX_ID = /^[0-9a-f]{64}$/;
 
 const RELAY_URL = /^wss?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?(?:\/[^\s#]*)?$/i;
+
+const HTTP_URL = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?(?:\/[^\s?#]*)?$/i;
+
+/** An agent API base URL: http:// or https:// with a host, no query or fragment. */
+export function isAgentApiUrl(value: string): boolean {
+  return value.length <= 512 && HTTP_URL.test(value);
+}
 
 /** A relay URL users may configure: ws:// or wss:// with a host. */
 export function isRelayUrl(value: string): boolean {
@@ -115,6 +128,15 @@ export function parseAction(raw: unknown): ParsedAction {
       }
       return { ok: true, action: { type, relays: [...new Set(relays)] } };
     }
+    case "EnsureAgent":
+      return { ok: true, action: { type } };
+    case "SetAgentApiUrl": {
+      const url = raw["url"];
+      if (url !== null && (typeof url !== "string" || !isAgentApiUrl(url))) {
+        return { ok: false, error: "Malformed SetAgentApiUrl: url must be an http:// or https:// URL, or null" };
+      }
+      return { ok: true, action: { type, url: url === null ? null : url.replace(/\/+$/, "") } };
+    }
     case "DismissToast": {
       const id = raw["id"];
       if (typeof id !== "number" || !Number.isSafeInteger(id)) return { ok: false, error: "Malformed DismissToast: id must be an integer" };
@@ -152,5 +174,9 @@ export function actionTag(action: AppAction): string {
       return `${action.type}(${action.invite_id.slice(0, 8)})`;
     case "SetRelays":
       return `SetRelays(${action.relays.length})`;
+    case "EnsureAgent":
+      return "EnsureAgent";
+    case "SetAgentApiUrl":
+      return `SetAgentApiUrl(${action.url === null ? "default" : "custom"})`;
   }
 }

@@ -1,6 +1,6 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 export type SignerKind = "local";
 
@@ -32,10 +32,48 @@ export type AgentStartupPhase =
   | "ready"
   | "failed";
 
+/** The client's steps around the server's startup phases while a New Agent flow runs. */
+export type AgentFlowPhase = AgentStartupPhase | "recovering" | "opening_chat";
+
+/** Whether this account may have an agent: from the allowlist probe; Unknown until a probe answered. */
+export type AgentAccess = "unknown" | "allowlisted" | "not_allowlisted";
+
 export interface AgentButtonState {
   title: "New Agent";
   is_busy: boolean;
-  phase: AgentStartupPhase | null;
+  phase: AgentFlowPhase | null;
+}
+
+export interface AgentState {
+  access: AgentAccess;
+  /** The running flow's phase, null when no flow runs. */
+  phase: AgentFlowPhase | null;
+  /** The agent API in use (from settings, the environment or the built-in default). */
+  api_url: string;
+}
+
+/** What each phase is called in the button and the chat list. */
+export function agentPhaseText(phase: AgentFlowPhase): string {
+  switch (phase) {
+    case "requested":
+      return "Requesting agent…";
+    case "provisioning_vm":
+      return "Provisioning VM…";
+    case "booting_guest":
+      return "Booting agent…";
+    case "waiting_for_service_ready":
+      return "Starting agent service…";
+    case "waiting_for_keypackage_publish":
+      return "Agent is publishing its key…";
+    case "ready":
+      return "Agent ready";
+    case "failed":
+      return "Agent failed";
+    case "recovering":
+      return "Recovering agent…";
+    case "opening_chat":
+      return "Opening chat…";
+  }
 }
 
 /** A Nostr identity as shown to the user: name and picture from its kind-0 profile when known. */
@@ -63,6 +101,8 @@ export interface ChatSummary {
   unread: number;
   /** Unix seconds of the last activity; the list is sorted by it, newest first. */
   updated_at: number;
+  /** A chat with this account's agent: the current one, or one replaced by a recovery (kept as history). */
+  agent: "current" | "past" | null;
 }
 
 /** A Welcome we received and have not accepted or declined yet. */
@@ -111,6 +151,8 @@ export interface KeyPackageState {
 
 export interface SettingsState {
   relays: string[];
+  /** The agent API chosen in settings; null uses the environment or the built-in default. */
+  agent_api_url: string | null;
 }
 
 export type RelayConnection = "connecting" | "connected" | "disconnected";
@@ -146,6 +188,7 @@ export interface AppState {
   settings: SettingsState;
   busy: BusyState;
   agent_button: AgentButtonState | null;
+  agent: AgentState;
   toasts: Toast[];
   network: NetworkState;
   secret_storage: SecretStorageState;

@@ -8,6 +8,7 @@ import { npubFromHex, parsePubkeyInput } from "../../shared/pubkeys.js";
 import type { ChatSummary, MessageView, ProfileView } from "../../shared/state.js";
 import type { AccountContext } from "./accountContext.js";
 import type { CoreEvent } from "./events.js";
+import { AgentManager } from "./agent/agentFlow.js";
 import { KeyPackageManager, type KeyPackagePublished } from "./keyPackages.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
@@ -65,6 +66,8 @@ const now = (): number => Math.floor(Date.now() / 1000);
 const shortNpub = (npub: string): string => `${npub.slice(0, 12)}…${npub.slice(-6)}`;
 const groupCursorKey = (groupId: string): string => `cursor:445:${groupId}`;
 const GIFT_WRAP_CURSOR = "cursor:1059";
+const AGENT_API_KEY = "agent_api_url";
+const AGENTS_KEY = "agents";
 const PROFILE_CURSOR = "cursor:0";
 
 class UserError extends Error {}
@@ -78,6 +81,8 @@ function encodeEpochKey(key: GroupEventKey): Uint8Array {
 
 export class Account {
   private readonly keyPackages: KeyPackageManager;
+  private readonly agent: AgentManager;
+  private defaultAgentApiUrl = "";
   private readonly groups = new Map<string, LoadedGroup>();
   private readonly mls = new SerialQueue();
   private inbox: Event[] = [];
@@ -86,7 +91,7 @@ export class Account {
   private readonly held = new Map<string, Event[]>();
   private readonly seen = new Set<string>();
   private readonly announce: CoreEvent[] = [];
-  private pendingCreation: { peer: string; token: EffectToken<EffectKind> } | null = null;
+  private readonly keyPackageWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private openWindow: { chatId: string; limit: number } | null = null;
   private refreshScheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -94,12 +99,23 @@ export class Account {
 
   constructor(private readonly ctx: AccountContext) {
     this.keyPackages = new KeyPackageManager(ctx, (result) => this.onKeyPackagePublished(result));
+    this.agent = new AgentManager({
+      ctx,
+      apiUrl: () => this.agentApiUrl(),
+      openOrCreateDirectChat: (peer, token) => this.openOrCreateDirectChat(peer, token),
+      openChat: (chatId) => void this.openChat(chatId),
+      setCurrentAgent: (pubkey) => this.setCurrentAgent(pubkey),
+    });
   }
 
-  start(relays: string[]): void {
+  start(relays: string[], defaultAgentApiUrl: string): void {
+    this.defaultAgentApiUrl = defaultAgentApiUrl;
     for (const row of this.ctx.store.listGroups()) this.loadGroup(row);
+    const chosenAgentApi = this.ctx.store.getMeta<string>(AGENT_API_KEY);
     this.ctx.update((s) => {
       s.settings.relays = relays;
+      s.settings.agent_api_url = chosenAgentApi;
+      s.agent.api_url = this.agentApiUrl();
     });
     this.ctx.pool.setRelays(relays);
     this.ctx.pool.subscribe("gift_wraps", { filters: () => this.giftWrapFilters(), onEvent: (e) => this.receive(e) });
@@ -107,10 +123,50 @@ export class Account {
     this.ctx.pool.subscribe("profiles", { filters: () => this.profileFilters(), onEvent: (e) => this.receive(e) });
     this.refresh();
     void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
+    this.agent.probe();
+  }
+
+  /** The network came back: relays are online again, and agent access may be knowable now. */
+  networkBack(): void {
+    this.relayConnected();
+    if (this.ctx.state().agent.access === "unknown") this.agent.probe();
+  }
+
+  ensureAgent(): DispatchReply {
+    return this.agent.ensure();
+  }
+
+  /** A new agent API: access is unknown again until the probe of that server answers. */
+  setAgentApiUrl(url: string | null): void {
+    if (url === null) this.ctx.store.deleteMeta(AGENT_API_KEY);
+    else this.ctx.store.setMeta(AGENT_API_KEY, url);
+    this.ctx.tokens.invalidate("agent_flow");
+    this.ctx.update((s) => {
+      s.settings.agent_api_url = url;
+      s.agent.api_url = this.agentApiUrl();
+      s.agent.access = "unknown";
+      s.agent.phase = null;
+      s.busy.starting_agent = false;
+    });
+    this.agent.probe();
+  }
+
+  private agentApiUrl(): string {
+    return this.ctx.store.getMeta<string>(AGENT_API_KEY) ?? this.defaultAgentApiUrl;
+  }
+
+  /** The account's current agent; the ones before it stay as history ("past agent"). */
+  private setCurrentAgent(agentPubkey: string): void {
+    const known = this.ctx.store.getMeta<{ current: string | null; past: string[] }>(AGENTS_KEY) ?? { current: null, past: [] };
+    if (known.current === agentPubkey) return;
+    const past = known.current ? [...known.past.filter((p) => p !== agentPubkey), known.current] : known.past;
+    this.ctx.store.setMeta(AGENTS_KEY, { current: agentPubkey, past });
+    this.refresh();
   }
 
   close(): void {
     this.closed = true;
+    for (const waiter of this.keyPackageWaiters.splice(0)) waiter.reject(new Error("signed out"));
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ctx.pool.close();
     this.ctx.store.close();
@@ -127,7 +183,10 @@ export class Account {
 
   setNetworkEnabled(enabled: boolean): void {
     this.ctx.pool.setEnabled(enabled);
-    if (enabled) this.relayConnected();
+    if (enabled) {
+      this.relayConnected();
+      this.agent.probe();
+    }
   }
 
   setRelays(relays: string[]): void {
@@ -187,17 +246,20 @@ export class Account {
     });
     this.ctx.log({ event: "key_package_published", ok: result.ok, ...(result.ok ? {} : { error: result.error }) });
     if (!result.ok) this.scheduleKeyPackageRetry();
-    const pending = this.pendingCreation;
-    this.pendingCreation = null;
-    if (!pending) return;
-    if (result.ok) {
-      void this.continueCreation(pending.peer, pending.token);
-    } else {
-      this.ctx.update((s) => {
-        s.busy.creating_chat = false;
-      });
-      this.ctx.toast("error", `Key package publish failed: ${result.error}`);
+    const waiters = this.keyPackageWaiters.splice(0);
+    for (const waiter of waiters) {
+      if (result.ok) waiter.resolve();
+      else waiter.reject(new UserError(`Key package publish failed: ${result.error}`));
     }
+  }
+
+  /** Resolves once our KeyPackage is out (publishing it if needed); rejects when that publish fails. */
+  private keyPackageReady(): Promise<void> {
+    if (this.ctx.state().key_package.published) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.keyPackageWaiters.push({ resolve, reject });
+      if (!this.ctx.state().key_package.publishing) this.keyPackages.publish();
+    });
   }
 
   private scheduleKeyPackageRetry(): void {
@@ -219,31 +281,35 @@ export class Account {
     this.ctx.update((s) => {
       s.busy.creating_chat = true;
     });
-    if (!this.ctx.state().key_package.published) {
-      // Our own KeyPackage must be out first, or the peer could not answer; continue once it is.
-      this.pendingCreation = { peer: parsed.pubkey, token };
-      if (!this.ctx.state().key_package.publishing) this.keyPackages.publish();
-      return { ok: true };
-    }
-    void this.continueCreation(parsed.pubkey, token);
+    this.openOrCreateDirectChat(parsed.pubkey, token).then(
+      (chatId) => {
+        if (chatId === null || !this.current(token)) return;
+        this.ctx.update((s) => {
+          s.busy.creating_chat = false;
+        });
+        this.openChat(chatId);
+      },
+      (error: unknown) => {
+        if (!this.current(token)) return;
+        this.ctx.update((s) => {
+          s.busy.creating_chat = false;
+        });
+        this.ctx.toast("error", error instanceof UserError ? error.message : `Could not create the chat: ${describeError(error)}`);
+      },
+    );
     return { ok: true };
   }
 
-  private async continueCreation(peer: string, token: EffectToken<EffectKind>): Promise<void> {
-    try {
-      const chatId = await this.createDirectChat(peer, token);
-      if (chatId === null || !this.current(token)) return;
-      this.ctx.update((s) => {
-        s.busy.creating_chat = false;
-      });
-      this.openChat(chatId);
-    } catch (error) {
-      if (!this.current(token)) return;
-      this.ctx.update((s) => {
-        s.busy.creating_chat = false;
-      });
-      this.ctx.toast("error", error instanceof UserError ? error.message : `Could not create the chat: ${describeError(error)}`);
-    }
+  /**
+   * The direct chat with `peer`: the existing one, or a new one once our own KeyPackage is out (the
+   * peer could not answer otherwise). null when `token` went stale on the way.
+   */
+  async openOrCreateDirectChat(peer: string, token: EffectToken<EffectKind>): Promise<string | null> {
+    const existing = this.ctx.store.findDirectGroup(peer);
+    if (existing) return existing.id;
+    await this.keyPackageReady();
+    if (!this.current(token)) return null;
+    return this.createDirectChat(peer, token);
   }
 
   /** Finds the peer's newest verifying KeyPackage: on our relays, then on the relays of their kind 10051 list. */
@@ -760,6 +826,8 @@ export class Account {
       }
       return name || "Unnamed group";
     };
+    const agents = store.getMeta<{ current: string | null; past: string[] }>(AGENTS_KEY) ?? { current: null, past: [] };
+    const agentMark = (peer: string | null): ChatSummary["agent"] => (peer && peer === agents.current ? "current" : peer && agents.past.includes(peer) ? "past" : null);
     const chats: ChatSummary[] = summaries.map((s) => ({
       id: s.id,
       kind: s.kind,
@@ -770,6 +838,7 @@ export class Account {
       last_message_at: s.last_message_at,
       unread: window?.chatId === s.id ? 0 : s.unread,
       updated_at: s.updated_at,
+      agent: s.kind === "direct" ? agentMark(s.peer) : null,
     }));
     const toView = (m: MessageRow): MessageView => ({
       id: m.id,

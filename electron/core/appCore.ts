@@ -6,7 +6,7 @@ import type { NetworkStatus, RelayStatus } from "../../shared/state.js";
 import { Account } from "./account.js";
 import type { EffectKind } from "./accountContext.js";
 import type { CoreEventListener } from "./events.js";
-import { DEFAULT_TIMINGS, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
+import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
 import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
 import { initNostrCrypto } from "./marmot/index.js";
 import { RelayPool } from "./relays/pool.js";
@@ -27,6 +27,8 @@ export interface AppCoreOptions {
   pushIntervalMs?: number;
   /** Relays of an account that has not chosen its own (default: well-known public relays). */
   defaultRelays?: string[];
+  /** The agent API of an account that has not chosen one: the environment's or the local stack's (default: the public one). */
+  agentApiUrl?: string;
   timings?: Partial<CoreTimings>;
 }
 
@@ -37,7 +39,7 @@ type InternalEvent =
 
 const MAX_TOASTS = 5;
 
-function initialState(store: SecretStore, networkEnabled: boolean): AppState {
+function initialState(store: SecretStore, networkEnabled: boolean, agentApiUrl: string): AppState {
   return {
     contract_version: CONTRACT_VERSION,
     auth: { status: "logged_out" },
@@ -46,9 +48,10 @@ function initialState(store: SecretStore, networkEnabled: boolean): AppState {
     invites: [],
     open_chat: null,
     key_package: { published: false, publishing: false },
-    settings: { relays: [] },
+    settings: { relays: [], agent_api_url: null },
     busy: { logging_in: false, creating_chat: false, starting_agent: false },
     agent_button: null,
+    agent: { access: "unknown", phase: null, api_url: agentApiUrl },
     toasts: [],
     network: { enabled: networkEnabled, status: networkEnabled ? "offline" : "off", relays: [] },
     secret_storage: { kind: store.kind, notice: store.notice },
@@ -56,6 +59,13 @@ function initialState(store: SecretStore, networkEnabled: boolean): AppState {
 }
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Shown only for a local-key session that may have an agent, with the network on. */
+function agentButton(state: AppState): AppState["agent_button"] {
+  if (state.auth.status !== "logged_in" || state.auth.signer !== "local") return null;
+  if (state.agent.access !== "allowlisted" || !state.network.enabled) return null;
+  return { title: "New Agent", is_busy: state.busy.starting_agent, phase: state.busy.starting_agent ? state.agent.phase : null };
+}
 
 function networkStatus(enabled: boolean, relays: RelayStatus[]): NetworkStatus {
   if (!enabled) return "off";
@@ -84,6 +94,7 @@ export class AppCore {
   private readonly pushIntervalMs: number;
   private readonly dataDir: string;
   private readonly defaultRelays: string[];
+  private readonly agentApiUrl: string;
   private readonly timings: CoreTimings;
   private account: Account | null = null;
   private readonly eventListeners = new Set<CoreEventListener>();
@@ -91,11 +102,12 @@ export class AppCore {
   private constructor(options: AppCoreOptions) {
     this.dataDir = options.dataDir;
     this.defaultRelays = options.defaultRelays ?? PUBLIC_RELAYS;
+    this.agentApiUrl = options.agentApiUrl ?? PUBLIC_AGENT_API_URL;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.store = options.secretStore;
     this.log = options.log ?? (() => undefined);
     this.pushIntervalMs = options.pushIntervalMs ?? 16;
-    this.state = initialState(this.store, true);
+    this.state = initialState(this.store, true, this.agentApiUrl);
     this.published = { rev: this.rev, state: structuredClone(this.state) };
   }
 
@@ -182,6 +194,13 @@ export class AppCore {
         });
         this.account?.setNetworkEnabled(action.enabled);
         return { ok: true };
+      case "EnsureAgent":
+        if (!this.account) return this.refuse("not_logged_in");
+        return this.account.ensureAgent();
+      case "SetAgentApiUrl":
+        if (!this.account) return this.refuse("not_logged_in");
+        this.account.setAgentApiUrl(action.url);
+        return { ok: true };
       case "SetRelays":
         if (!this.account) return this.refuse("not_logged_in");
         this.account.setRelays(action.relays);
@@ -251,7 +270,7 @@ export class AppCore {
     this.account = null;
     const networkEnabled = this.state.network.enabled;
     this.update((s) => {
-      Object.assign(s, initialState(this.store, networkEnabled));
+      Object.assign(s, initialState(this.store, networkEnabled, this.agentApiUrl));
     });
     this.store.clear().catch((error: unknown) => {
       this.toast("error", toUserMessage("secret_storage_failed", describe(error)));
@@ -305,7 +324,7 @@ export class AppCore {
           s.network.relays = relays;
           s.network.status = networkStatus(s.network.enabled, relays);
         });
-        if (!wasOnline && this.state.network.status === "online") account.relayConnected();
+        if (!wasOnline && this.state.network.status === "online") account.networkBack();
       },
     });
     pool.setEnabled(this.state.network.enabled);
@@ -331,7 +350,7 @@ export class AppCore {
       live: () => this.account === account && !this.closed,
     });
     this.account = account;
-    account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays);
+    account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays, this.agentApiUrl);
   }
 
   private refuse(code: CoreErrorCode): DispatchReply {
@@ -350,6 +369,8 @@ export class AppCore {
   /** The only way state changes. Marks it dirty and schedules one coalesced push. */
   private update(mutate: (state: AppState) => void): void {
     mutate(this.state);
+    // Derived here, so every input that changes it (session, access, network, busy, phase) updates it.
+    this.state.agent_button = agentButton(this.state);
     if (this.pushTimer || this.closed) return;
     this.pushTimer = setTimeout(() => this.flush(), this.pushIntervalMs);
   }

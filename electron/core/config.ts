@@ -5,6 +5,15 @@ export const PUBLIC_RELAYS = ["wss://relay.damus.io", "wss://nos.lol", "wss://re
 
 export const CLIENT_NAME = "Burrow";
 
+/** The public agent API packaged builds use when neither settings nor the environment name one. */
+export const PUBLIC_AGENT_API_URL = "https://agents.burrow.chat";
+
+/** The agent API from the environment: BURROW_AGENT_API_URL, else Pika's PIKA_AGENT_API_URL. */
+export function agentApiUrlFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const value = env["BURROW_AGENT_API_URL"] || env["PIKA_AGENT_API_URL"];
+  return value ? value.trim().replace(/\/+$/, "") : null;
+}
+
 export interface CoreTimings {
   /** Waiting for a peer's key package on the relays. */
   keyPackageFetchMs: number;
@@ -22,6 +31,15 @@ export interface CoreTimings {
   keyPackageRetryMs: number;
   /** Messages per page of the open chat. */
   messagePageSize: number;
+  /** One agent API request. */
+  agentRequestTimeoutMs: number;
+  /** Following `me`: first delay, then ×1.5 up to the max. */
+  agentPollInitialMs: number;
+  agentPollMaxMs: number;
+  /** The whole wait for a ready agent. */
+  agentReadyTimeoutMs: number;
+  /** An agent `creating` this long without becoming ready gets its one recover. */
+  agentStallMs: number;
 }
 
 export const DEFAULT_TIMINGS: CoreTimings = {
@@ -35,6 +53,11 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   giftWrapBackdateSec: 2 * 24 * 60 * 60,
   keyPackageRetryMs: 30_000,
   messagePageSize: 50,
+  agentRequestTimeoutMs: 10_000,
+  agentPollInitialMs: 250,
+  agentPollMaxMs: 2_000,
+  agentReadyTimeoutMs: 120_000,
+  agentStallMs: 45_000,
 };
 
 /** Relay URLs from a comma- or space-separated environment value. */

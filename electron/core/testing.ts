@@ -21,10 +21,21 @@ export const FAST_TIMINGS: Partial<CoreTimings> = {
   reconnectInitialMs: 50,
   reconnectMaxMs: 500,
   keyPackageRetryMs: 500,
+  agentRequestTimeoutMs: 5_000,
+  agentPollInitialMs: 100,
+  agentPollMaxMs: 300,
+  agentReadyTimeoutMs: 30_000,
+  agentStallMs: 20_000,
 };
 
-export async function coreIn(dataDir: string, pushIntervalMs = 5, relays: string[] = [], timings: Partial<CoreTimings> = FAST_TIMINGS): Promise<AppCore> {
-  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs, defaultRelays: relays, timings });
+export async function coreIn(
+  dataDir: string,
+  pushIntervalMs = 5,
+  relays: string[] = [],
+  timings: Partial<CoreTimings> = FAST_TIMINGS,
+  agentApiUrl?: string,
+): Promise<AppCore> {
+  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs, defaultRelays: relays, timings: { ...FAST_TIMINGS, ...timings }, ...(agentApiUrl ? { agentApiUrl } : {}) });
 }
 
 /** Resolves with the first pushed snapshot whose state satisfies `predicate`. */

@@ -1,28 +1,35 @@
-import type { AgentButtonState, AgentStartupPhase } from "../../../shared/state";
+import { useId } from "react";
+import { agentPhaseText, type AgentButtonState } from "../../../shared/state";
+import { useDispatch } from "../hooks/useDispatch";
 
-const PHASE_TEXT: Record<AgentStartupPhase, string> = {
-  requested: "Requesting agent…",
-  provisioning_vm: "Provisioning agent VM…",
-  booting_guest: "Booting agent…",
-  waiting_for_service_ready: "Starting agent service…",
-  waiting_for_keypackage_publish: "Waiting for the agent's key package…",
-  ready: "Agent ready",
-  failed: "Agent failed to start",
-};
-
-interface AgentButtonProps {
-  state: AgentButtonState;
-  onStart?: () => void;
-}
-
-export function AgentButton({ state, onStart }: AgentButtonProps) {
+/**
+ * New Agent: asks the core to provision (or find) this account's agent. While a flow runs it stays
+ * focusable but refuses clicks (aria-disabled), so focus is not lost after pressing it, and the phase
+ * is announced by a status that is always mounted (a live region added with its text is often not read).
+ */
+export function AgentButton({ state }: { state: AgentButtonState }) {
+  const dispatch = useDispatch();
+  const progressId = useId();
+  const phaseText = state.phase ? agentPhaseText(state.phase) : "";
   return (
-    <div className="agent">
-      <button type="button" className="primary" disabled={state.is_busy} aria-busy={state.is_busy} onClick={onStart}>
+    <>
+      <button
+        type="button"
+        className="primary agent-button"
+        aria-disabled={state.is_busy || undefined}
+        aria-describedby={phaseText ? progressId : undefined}
+        onClick={() => {
+          if (!state.is_busy) void dispatch({ type: "EnsureAgent" });
+        }}
+      >
         {state.title}
       </button>
-      {state.is_busy && <span role="progressbar" aria-label="Starting agent" className="spinner" />}
-      {state.phase && <span className="agent-phase">{PHASE_TEXT[state.phase]}</span>}
-    </div>
+      <div className={phaseText ? "agent-progress agent-progress-shown" : "agent-progress"}>
+        {state.is_busy && <span role="progressbar" aria-label="Starting agent" aria-valuetext={phaseText || undefined} className="spinner" />}
+        <span role="status" aria-label="Agent progress" className="agent-phase">
+          <span id={progressId}>{phaseText}</span>
+        </span>
+      </div>
+    </>
   );
 }

@@ -1,31 +1,38 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef, type KeyboardEvent } from "react";
-import type { ChatSummary } from "../../../shared/state";
+import type { AgentFlowPhase, ChatSummary } from "../../../shared/state";
 import { useNow } from "../hooks/useNow";
 import { measureShownRow } from "../virtualRows";
+import { AgentPlaceholderRow } from "./AgentPlaceholderRow";
 import { ChatListItem } from "./ChatListItem";
 
 interface ChatListProps {
   /** Already sorted by the core, newest activity first. */
   chats: ChatSummary[];
   openChatId: string | null;
+  /** The running New Agent flow's phase: a placeholder row stands first while it is not null. */
+  agentPhase: AgentFlowPhase | null;
   onOpen: (chatId: string) => void;
 }
 
 const ROW_ESTIMATE_PX = 64;
+const PLACEHOLDER_KEY = "agent-placeholder";
 
 /**
  * Virtualized: only the rows in view exist in the DOM. The virtualizer positions them itself
  * through the CSSOM (`directDomUpdates`), which `style-src 'self'` allows, so no style attribute is rendered.
+ * Row 0 is the agent placeholder while a flow runs; chats follow it.
  */
-export function ChatList({ chats, openChatId, onOpen }: ChatListProps) {
+export function ChatList({ chats, openChatId, agentPhase, onOpen }: ChatListProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
+  const firstChat = agentPhase ? 1 : 0;
+  const count = chats.length + firstChat;
   const virtualizer = useVirtualizer({
-    count: chats.length,
+    count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_ESTIMATE_PX,
-    getItemKey: (index) => chats[index]?.id ?? index,
+    getItemKey: (index) => (index < firstChat ? PLACEHOLDER_KEY : (chats[index - firstChat]?.id ?? index)),
     overscan: 6,
     measureElement: measureShownRow,
     directDomUpdates: true,
@@ -36,7 +43,7 @@ export function ChatList({ chats, openChatId, onOpen }: ChatListProps) {
     const row = (event.target as HTMLElement).closest<HTMLElement>("[data-index]");
     if (!row) return;
     const next = Number(row.dataset["index"]) + (event.key === "ArrowDown" ? 1 : -1);
-    if (next < 0 || next >= chats.length) return;
+    if (next < firstChat || next >= count) return;
     event.preventDefault();
     virtualizer.scrollToIndex(next);
     scrollRef.current?.querySelector<HTMLButtonElement>(`[data-index="${next}"] button`)?.focus({ preventScroll: true });
@@ -44,18 +51,21 @@ export function ChatList({ chats, openChatId, onOpen }: ChatListProps) {
 
   return (
     <>
-      {chats.length === 0 && <p className="empty">No chats yet</p>}
+      {count === 0 && <p className="empty">No chats yet</p>}
       <div ref={scrollRef} role="list" aria-label="Chats" className="chat-list" onKeyDown={moveFocus}>
         <div ref={virtualizer.containerRef} className="virtual-sizer">
           {virtualizer.getVirtualItems().map((item) => {
-            const chat = chats[item.index];
+            if (agentPhase && item.index === 0) {
+              return <AgentPlaceholderRow key={item.key} ref={virtualizer.measureElement} index={0} setSize={count} phase={agentPhase} />;
+            }
+            const chat = chats[item.index - firstChat];
             if (!chat) return null;
             return (
               <ChatListItem
                 key={item.key}
                 ref={virtualizer.measureElement}
                 index={item.index}
-                setSize={chats.length}
+                setSize={count}
                 chat={chat}
                 selected={chat.id === openChatId}
                 now={now}

@@ -1,6 +1,7 @@
 import { useId, type Ref } from "react";
 import type { ChatSummary } from "../../../shared/state";
 import { chatTitle, fullTime, isoTime, relativeTime } from "../format";
+import { AgentBadge } from "./AgentBadge";
 
 interface ChatListItemProps {
   ref: Ref<HTMLDivElement>;
@@ -15,11 +16,12 @@ interface ChatListItemProps {
 /** One row of the virtualized chat list; the button is named by the title and described by the rest. */
 export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen }: ChatListItemProps) {
   const titleId = useId();
+  const agentId = useId();
   const lastId = useId();
   const timeId = useId();
   const unreadId = useId();
   const at = chat.last_message_at ?? chat.updated_at;
-  const describedBy = [lastId, timeId, chat.unread > 0 ? unreadId : null].filter(Boolean).join(" ");
+  const describedBy = [chat.agent ? agentId : null, lastId, timeId, chat.unread > 0 ? unreadId : null].filter(Boolean).join(" ");
   return (
     <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className="chat">
       <button
@@ -30,8 +32,11 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
         aria-describedby={describedBy}
         onClick={() => onOpen(chat.id)}
       >
-        <span id={titleId} className="chat-title">
-          {chatTitle(chat)}
+        <span className="chat-title-line">
+          <span id={titleId} className="chat-title">
+            {chatTitle(chat)}
+          </span>
+          {chat.agent && <AgentBadge id={agentId} agent={chat.agent} />}
         </span>
         <time id={timeId} className="chat-time" dateTime={isoTime(at)} title={fullTime(at)}>
           {relativeTime(at, now)}

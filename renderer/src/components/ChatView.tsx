@@ -1,12 +1,20 @@
 import { useId, type Ref } from "react";
-import type { OpenChatState } from "../../../shared/state";
+import type { ChatSummary, OpenChatState } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
+import { AgentBadge } from "./AgentBadge";
 import { Composer, type ComposerHandle } from "./Composer";
 import { MessageList } from "./MessageList";
 
+interface ChatViewProps {
+  chat: OpenChatState;
+  /** Whether this is a chat with this account's agent, from its chat list entry. */
+  agent: ChatSummary["agent"];
+  composerRef?: Ref<ComposerHandle>;
+}
+
 /** The open chat, a region named by its title. Keyed by chat id by its parent, so a draft never leaks into another chat. */
-export function ChatView({ chat, composerRef }: { chat: OpenChatState; composerRef?: Ref<ComposerHandle> }) {
+export function ChatView({ chat, agent, composerRef }: ChatViewProps) {
   const dispatch = useDispatch();
   const titleId = useId();
   const members = chat.members.map(profileName).join(", ");
@@ -15,9 +23,12 @@ export function ChatView({ chat, composerRef }: { chat: OpenChatState; composerR
     <section className="chat-view" aria-labelledby={titleId}>
       <header className="chat-header">
         <div className="chat-heading">
-          <h2 id={titleId} className="chat-view-title">
-            {openChatTitle(chat)}
-          </h2>
+          <div className="chat-title-line">
+            <h2 id={titleId} className="chat-view-title">
+              {openChatTitle(chat)}
+            </h2>
+            {agent && <AgentBadge agent={agent} />}
+          </div>
           {chat.kind === "group" && (
             <p className="chat-subtitle" title={members}>
               {chat.members.length} {chat.members.length === 1 ? "member" : "members"}: {members}

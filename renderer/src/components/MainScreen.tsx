@@ -32,9 +32,10 @@ export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
 
   if (view === "settings") {
-    return <SettingsPage settings={state.settings} network={state.network} onBack={() => setView("home")} />;
+    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} onBack={() => setView("home")} />;
   }
   const open = state.open_chat;
+  const openAgent = open ? (state.chats.find((chat) => chat.id === open.chat_id)?.agent ?? null) : null;
   return (
     <>
       <AppHeader npub={npub} network={state.network} onOpenSettings={() => setView("settings")} />
@@ -48,18 +49,18 @@ export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
           <section className="sidebar" aria-labelledby={chatsHeadingId}>
             <div className="sidebar-header">
               <h2 id={chatsHeadingId}>Chats</h2>
-              <button type="button" className="primary" onClick={() => setNewChatOpen(true)}>
+              {state.agent_button && <AgentButton state={state.agent_button} />}
+              <button type="button" className="primary new-chat-button" onClick={() => setNewChatOpen(true)}>
                 New chat
               </button>
             </div>
-            {state.agent_button && <AgentButton state={state.agent_button} />}
             {state.invites.length > 0 && <InviteList invites={state.invites} />}
-            <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} onOpen={openChat} />
+            <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} agentPhase={state.agent.phase} onOpen={openChat} />
             <KeyPackageNote keyPackage={state.key_package} />
           </section>
           <div className="conversation">
             {open ? (
-              <ChatView key={open.chat_id} chat={open} composerRef={composer} />
+              <ChatView key={open.chat_id} chat={open} agent={openAgent} composerRef={composer} />
             ) : (
               <p className="placeholder">Select a chat or start a new one</p>
             )}

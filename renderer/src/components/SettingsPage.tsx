@@ -1,16 +1,18 @@
 import { useId } from "react";
-import type { NetworkState, SettingsState } from "../../../shared/state";
+import type { AgentState, NetworkState, SettingsState } from "../../../shared/state";
 import { useDispatch } from "../hooks/useDispatch";
+import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
 import { RelaySettings } from "./RelaySettings";
 
 interface SettingsPageProps {
   settings: SettingsState;
   network: NetworkState;
+  agent: AgentState;
   onBack: () => void;
 }
 
-export function SettingsPage({ settings, network, onBack }: SettingsPageProps) {
+export function SettingsPage({ settings, network, agent, onBack }: SettingsPageProps) {
   const dispatch = useDispatch();
   const accountHeadingId = useId();
   return (
@@ -22,6 +24,7 @@ export function SettingsPage({ settings, network, onBack }: SettingsPageProps) {
         <h1>Settings</h1>
       </header>
       <RelaySettings relays={settings.relays} network={network} />
+      <AgentSettings agent={agent} chosenUrl={settings.agent_api_url} />
       <KeyExport />
       <section className="card" aria-labelledby={accountHeadingId}>
         <h2 id={accountHeadingId}>Account</h2>

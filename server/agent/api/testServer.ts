@@ -32,6 +32,8 @@ export interface TestServerOptions {
   orphanGraceMs?: number;
   secretHex?: string;
   dataDir?: string;
+  /** The URL clients reach the server at, when a proxy stands in front of it. */
+  publicUrl?: string;
 }
 
 export const TEST_SERVER_SECRET = "11".repeat(32);
@@ -51,7 +53,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...(options.provisioningWindowMs !== undefined ? { provisioningWindowMs: options.provisioningWindowMs } : {}),
     ...(options.orphanGraceMs !== undefined ? { orphanGraceMs: options.orphanGraceMs } : {}),
   });
-  const api = await startAgentApi({ service, store, port: 0, burstLimit: 1000 });
+  const api = await startAgentApi({ service, store, port: 0, burstLimit: 1000, ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) });
   return {
     url: api.url,
     api,

@@ -1,0 +1,103 @@
+import { useId, useState, type FormEvent } from "react";
+import { isAgentApiUrl } from "../../../shared/actions";
+import type { AgentAccess, AgentState } from "../../../shared/state";
+import { useDispatch } from "../hooks/useDispatch";
+
+const ACCESS_TEXT: Record<AgentAccess, string> = {
+  unknown: "Checking agent access…",
+  allowlisted: "This account can have an agent.",
+  not_allowlisted: "This account is not allowlisted for agents.",
+};
+
+interface AgentSettingsProps {
+  agent: AgentState;
+  /** The agent API chosen in settings; null when the environment's or the built-in one is used. */
+  chosenUrl: string | null;
+}
+
+/** Which agent API the New Agent button talks to, and whether this account may have an agent there. */
+export function AgentSettings({ agent, chosenUrl }: AgentSettingsProps) {
+  const dispatch = useDispatch();
+  const headingId = useId();
+  const inUseLabelId = useId();
+  const fieldId = useId();
+  const errorId = useId();
+  const [input, setInput] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [saving, setSaving] = useState(false);
+
+  const url = input.trim();
+  const valid = isAgentApiUrl(url);
+  const shownError = touched && url !== "" && !valid ? "Enter a URL starting with https:// or http://, without ? or #" : null;
+
+  const save = async (next: string | null): Promise<boolean> => {
+    setSaving(true);
+    const reply = await dispatch({ type: "SetAgentApiUrl", url: next });
+    setSaving(false);
+    return reply.ok;
+  };
+
+  const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setTouched(true);
+    if (!valid || saving) return;
+    if (await save(url)) {
+      setInput("");
+      setTouched(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>Agent</h2>
+      <p role="status" aria-label="Agent access" className={`agent-access agent-access-${agent.access}`}>
+        {ACCESS_TEXT[agent.access]}
+      </p>
+      <div className="agent-api-in-use">
+        <span id={inUseLabelId}>
+          Agent API in use
+        </span>
+        <div className="row">
+          <span role="textbox" aria-readonly="true" aria-labelledby={inUseLabelId} tabIndex={0} className="agent-api-url mono">
+            {agent.api_url}
+          </span>
+          {chosenUrl === null && <span className="agent-api-source">Default</span>}
+        </div>
+      </div>
+      <form className="agent-api-form" onSubmit={(event) => void submit(event)} noValidate>
+        <label htmlFor={fieldId}>Agent API URL</label>
+        <div className="row agent-api-form-row">
+          <input
+            id={fieldId}
+            type="text"
+            inputMode="url"
+            className="text-input mono"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="https://agents.example.com"
+            value={input}
+            onChange={(event) => {
+              setInput(event.target.value);
+              setTouched(true);
+            }}
+            aria-invalid={shownError !== null}
+            aria-describedby={shownError ? errorId : undefined}
+          />
+          <button type="submit" disabled={!valid || saving}>
+            Save agent API
+          </button>
+        </div>
+        {shownError && (
+          <p id={errorId} role="alert" className="field-error">
+            {shownError}
+          </p>
+        )}
+      </form>
+      {chosenUrl !== null && (
+        <button type="button" disabled={saving} onClick={() => void save(null)}>
+          Use default agent API
+        </button>
+      )}
+    </section>
+  );
+}
