@@ -32,7 +32,7 @@ async function laggingProxy(target: string): Promise<{ url: string; lag: Map<str
   const targetUrl = new URL(target);
   let targetPort = targetUrl.port;
   const server: Server = createServer((req, res) => {
-    let signer = "";
+    let signer: string;
     try {
       const token = String(req.headers.authorization ?? "").replace(/^Nostr /, "");
       signer = (JSON.parse(Buffer.from(token, "base64").toString("utf8")) as { pubkey: string }).pubkey;
