@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { test as base } from "@playwright/test";
+import { startTestServer, type TestServer } from "../server/agent/api/testServer.js";
 import { startRelay, type RunningRelay } from "../server/relay/relay.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -19,8 +20,8 @@ export interface RunningHost {
   restart(): Promise<void>;
 }
 
-async function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = [join(root, "dist", "electron", "web.js"), "--port", "0", "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl];
+async function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl: string, agentApiUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const args = [join(root, "dist", "electron", "web.js"), "--port", "0", "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl, "--agent-api", agentApiUrl];
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -47,10 +48,10 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a browser host on a fresh data dir; `stop` ends it and deletes the dir. */
-export async function startHost(relayUrl: string): Promise<RunningHost & { stop(): Promise<void> }> {
+export async function startHost(relayUrl: string, agentApiUrl: string): Promise<RunningHost & { stop(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "burrow-e2e-"));
   const logs: Record<string, unknown>[] = [];
-  let current = await launch(dataDir, logs, relayUrl);
+  let current = await launch(dataDir, logs, relayUrl, agentApiUrl);
   return {
     get url() {
       return current.url;
@@ -62,7 +63,7 @@ export async function startHost(relayUrl: string): Promise<RunningHost & { stop(
     logs,
     restart: async () => {
       await stop(current.child);
-      current = await launch(dataDir, logs, relayUrl);
+      current = await launch(dataDir, logs, relayUrl, agentApiUrl);
     },
     stop: async () => {
       await stop(current.child);
@@ -71,7 +72,7 @@ export async function startHost(relayUrl: string): Promise<RunningHost & { stop(
   };
 }
 
-export const test = base.extend<{ host: RunningHost; newHost: () => Promise<RunningHost> }, { relay: RunningRelay }>({
+export const test = base.extend<{ host: RunningHost; newHost: () => Promise<RunningHost> }, { relay: RunningRelay; agentServer: TestServer }>({
   relay: [
     async ({}, use) => {
       const relay = await startRelay({ port: 0 });
@@ -80,15 +81,24 @@ export const test = base.extend<{ host: RunningHost; newHost: () => Promise<Runn
     },
     { scope: "worker" },
   ],
-  host: async ({ relay }, use) => {
-    const host = await startHost(relay.url);
+  // The real agent server, its spawner running real agent bots; accounts are allowlisted by the tests.
+  agentServer: [
+    async ({ relay }, use) => {
+      const server = await startTestServer({ relays: [relay.url], agentEntry: join(root, "dist", "server", "agent", "bot", "main.js") });
+      await use(server);
+      await server.close();
+    },
+    { scope: "worker" },
+  ],
+  host: async ({ relay, agentServer }, use) => {
+    const host = await startHost(relay.url, agentServer.url);
     await use(host);
     await host.stop();
   },
-  newHost: async ({ relay }, use) => {
+  newHost: async ({ relay, agentServer }, use) => {
     const started: Array<{ stop(): Promise<void> }> = [];
     await use(async () => {
-      const host = await startHost(relay.url);
+      const host = await startHost(relay.url, agentServer.url);
       started.push(host);
       return host;
     });

@@ -34,6 +34,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** The URL clients reach the server at, when a proxy stands in front of it. */
   publicUrl?: string;
+  /** The built agent bot, when this module runs from source (e2e) rather than from dist/. */
+  agentEntry?: string;
 }
 
 export const TEST_SERVER_SECRET = "11".repeat(32);
@@ -43,7 +45,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const store = await openAgentStore(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { sqlitePath: join(dataDir, "agents.sqlite") });
   await store.migrate();
   const ownSpawner = !options.spawner;
-  const spawner = options.spawner ?? new LocalSpawner({ dataDir: join(dataDir, "spawner"), ...(options.faults ? { faults: options.faults } : {}) });
+  const spawner = options.spawner ?? new LocalSpawner({ dataDir: join(dataDir, "spawner"), ...(options.faults ? { faults: options.faults } : {}), ...(options.agentEntry ? { agentEntry: options.agentEntry } : {}) });
   const service = new AgentService({
     store,
     spawner,
