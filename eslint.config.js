@@ -28,7 +28,7 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, { group: ["react", "react-dom", "react/*"], message: "shared/ is framework-free." }] }] },
   },
   {
-    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "server/**/*.ts"],
+    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "electron/cli/**/*.ts", "server/**/*.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
   },
   {

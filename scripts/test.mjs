@@ -1,4 +1,7 @@
 // `npm test`: typecheck, lint, build, unit + integration tests (node:test), then e2e (Playwright).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ensureNativeModules } from "./native.mjs";
 import { bin, step } from "./run.mjs";
 
@@ -12,6 +15,13 @@ if (!only || only === "static") {
 await step("build", process.execPath, ["scripts/build.mjs"]);
 if (!only || only === "unit") {
   await step("unit and integration tests", process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=2", "dist/"]);
+}
+if (!only || only === "demo") {
+  // The agent demo on a throwaway local stack: delete the agent's VM, recover, chat (twice: first agent, then recovery).
+  const demoDir = await mkdtemp(join(tmpdir(), "burrow-agent-demo-"));
+  await step("agent demo (first agent)", process.execPath, ["scripts/agent-demo.mjs", "--data-dir", demoDir]);
+  await step("agent demo (delete the VM, recover, chat)", process.execPath, ["scripts/agent-demo.mjs", "--data-dir", demoDir]);
+  await rm(demoDir, { recursive: true, force: true });
 }
 if (!only || only === "e2e") {
   await step("e2e tests (Playwright)", bin("playwright"), ["test", "-c", "e2e/playwright.config.ts"]);
