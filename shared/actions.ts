@@ -16,7 +16,17 @@ export type ChatAction =
   | { type: "SendMessage"; chat_id: string; text: string }
   | { type: "RetryMessage"; chat_id: string; message_id: string }
   | { type: "AcceptInvite"; invite_id: string }
-  | { type: "DeclineInvite"; invite_id: string };
+  | { type: "DeclineInvite"; invite_id: string }
+  | { type: "React"; chat_id: string; message_id: string; emoji: string }
+  | { type: "SetChatMuted"; chat_id: string; muted: boolean };
+
+export type GroupAction =
+  /** members: npubs or hex pubkeys of the others; we are an admin, and so are `admins` (a subset of members). */
+  | { type: "CreateGroup"; name: string; description: string; members: string[]; admins?: string[] }
+  | { type: "AddMembers"; chat_id: string; members: string[] }
+  | { type: "RemoveMember"; chat_id: string; member: string }
+  | { type: "RenameGroup"; chat_id: string; name: string; description: string }
+  | { type: "LeaveGroup"; chat_id: string };
 
 export type NetworkAction = { type: "SetNetworkEnabled"; enabled: boolean } | { type: "SetRelays"; relays: string[] };
 
@@ -28,7 +38,11 @@ export type AgentAction =
 
 export type UiAction = { type: "DismissToast"; id: number };
 
-export type AppAction = AuthAction | ChatAction | NetworkAction | AgentAction | UiAction;
+export type AppAction = AuthAction | ChatAction | GroupAction | NetworkAction | AgentAction | UiAction;
+
+export const MAX_GROUP_NAME_LENGTH = 100;
+export const MAX_GROUP_DESCRIPTION_LENGTH = 500;
+export const MAX_GROUP_MEMBERS_PER_ACTION = 200;
 
 /** Longest message text accepted, in UTF-16 code units. */
 export const MAX_MESSAGE_LENGTH = 16_000;
@@ -58,6 +72,14 @@ export function isAgentApiUrl(value: string): boolean {
 /** A relay URL users may configure: ws:// or wss:// with a host. */
 export function isRelayUrl(value: string): boolean {
   return value.length <= 512 && RELAY_URL.test(value);
+}
+
+function groupText(raw: Record<string, unknown>): { name: string; description: string } | string {
+  const name = raw["name"];
+  const description = raw["description"] ?? "";
+  if (typeof name !== "string" || name.trim() === "" || name.length > MAX_GROUP_NAME_LENGTH) return `name must be 1 to ${MAX_GROUP_NAME_LENGTH} characters`;
+  if (typeof description !== "string" || description.length > MAX_GROUP_DESCRIPTION_LENGTH) return `description must be at most ${MAX_GROUP_DESCRIPTION_LENGTH} characters`;
+  return { name: name.trim(), description: description.trim() };
 }
 
 function hexField(raw: Record<string, unknown>, field: string, type: string): string | { error: string } {
@@ -130,6 +152,59 @@ export function parseAction(raw: unknown): ParsedAction {
     }
     case "EnsureAgent":
       return { ok: true, action: { type } };
+    case "React": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      const messageId = hexField(raw, "message_id", type);
+      if (typeof messageId !== "string") return { ok: false, ...messageId };
+      const emoji = raw["emoji"];
+      if (typeof emoji !== "string" || emoji.length === 0 || emoji.length > 16) return { ok: false, error: "Malformed React: emoji must be a short string" };
+      return { ok: true, action: { type, chat_id: chatId, message_id: messageId, emoji } };
+    }
+    case "SetChatMuted": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      if (typeof raw["muted"] !== "boolean") return { ok: false, error: "Malformed SetChatMuted: muted must be a boolean" };
+      return { ok: true, action: { type, chat_id: chatId, muted: raw["muted"] } };
+    }
+    case "CreateGroup":
+    case "AddMembers": {
+      const members = raw["members"];
+      if (!Array.isArray(members) || members.length === 0 || members.length > MAX_GROUP_MEMBERS_PER_ACTION || !members.every((m): m is string => typeof m === "string" && m.length <= 200)) {
+        return { ok: false, error: `Malformed ${type}: members must be 1 to ${MAX_GROUP_MEMBERS_PER_ACTION} npubs or hex keys` };
+      }
+      if (type === "AddMembers") {
+        const chatId = hexField(raw, "chat_id", type);
+        if (typeof chatId !== "string") return { ok: false, ...chatId };
+        return { ok: true, action: { type, chat_id: chatId, members } };
+      }
+      const text = groupText(raw);
+      if (typeof text === "string") return { ok: false, error: `Malformed ${type}: ${text}` };
+      const admins = raw["admins"];
+      if (admins !== undefined && (!Array.isArray(admins) || !admins.every((a): a is string => typeof a === "string" && members.includes(a)))) {
+        return { ok: false, error: "Malformed CreateGroup: admins must be some of the members" };
+      }
+      return { ok: true, action: { type, ...text, members, ...(admins ? { admins } : {}) } };
+    }
+    case "RemoveMember": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      const member = raw["member"];
+      if (typeof member !== "string" || member.length > 200) return { ok: false, error: "Malformed RemoveMember: member must be an npub or hex key" };
+      return { ok: true, action: { type, chat_id: chatId, member } };
+    }
+    case "RenameGroup": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      const text = groupText(raw);
+      if (typeof text === "string") return { ok: false, error: `Malformed ${type}: ${text}` };
+      return { ok: true, action: { type, chat_id: chatId, ...text } };
+    }
+    case "LeaveGroup": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      return { ok: true, action: { type, chat_id: chatId } };
+    }
     case "SetAgentApiUrl": {
       const url = raw["url"];
       if (url !== null && (typeof url !== "string" || !isAgentApiUrl(url))) {
@@ -176,6 +251,18 @@ export function actionTag(action: AppAction): string {
       return `SetRelays(${action.relays.length})`;
     case "EnsureAgent":
       return "EnsureAgent";
+    case "React":
+      return `React(${action.chat_id.slice(0, 8)}, ${action.message_id.slice(0, 8)})`;
+    case "SetChatMuted":
+      return `SetChatMuted(${action.chat_id.slice(0, 8)}, ${action.muted ? "on" : "off"})`;
+    case "CreateGroup":
+      return `CreateGroup(${action.members.length})`;
+    case "AddMembers":
+      return `AddMembers(${action.chat_id.slice(0, 8)}, ${action.members.length})`;
+    case "RemoveMember":
+    case "RenameGroup":
+    case "LeaveGroup":
+      return `${action.type}(${action.chat_id.slice(0, 8)})`;
     case "SetAgentApiUrl":
       return `SetAgentApiUrl(${action.url === null ? "default" : "custom"})`;
   }

@@ -1,6 +1,6 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 
-export const CONTRACT_VERSION = 3;
+export const CONTRACT_VERSION = 4;
 
 export type SignerKind = "local";
 
@@ -19,6 +19,8 @@ export interface Toast {
 export interface BusyState {
   logging_in: boolean;
   creating_chat: boolean;
+  /** A group commit (create, add, remove, rename, leave) is on its way. */
+  updating_group: boolean;
   starting_agent: boolean;
 }
 
@@ -103,6 +105,10 @@ export interface ChatSummary {
   updated_at: number;
   /** A chat with this account's agent: the current one, or one replaced by a recovery (kept as history). */
   agent: "current" | "past" | null;
+  /** No desktop notifications for this chat. */
+  muted: boolean;
+  /** We left or were removed: the chat stays as read-only history. */
+  left: boolean;
 }
 
 /** A Welcome we received and have not accepted or declined yet. */
@@ -118,9 +124,18 @@ export interface InviteSummary {
 /** pending → sent or failed for our own messages; received for everyone else's. */
 export type MessageStatus = "pending" | "sent" | "failed" | "received";
 
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  /** We reacted with it. */
+  mine: boolean;
+}
+
 export interface MessageView {
-  /** Id of the inner rumor (kind 9). */
+  /** Id of the inner rumor (kind 9), or of the commit for a system line. */
   id: string;
+  /** A chat message, or a system line about the group (member added or removed, renamed…). */
+  kind: "text" | "system";
   sender: ProfileView;
   mine: boolean;
   text: string;
@@ -129,6 +144,7 @@ export interface MessageView {
   status: MessageStatus;
   /** Why sending failed, when status is failed. */
   error: string | null;
+  reactions: ReactionView[];
 }
 
 /** The open chat's window of messages: the newest page, grown by LoadOlderMessages. */
@@ -136,7 +152,13 @@ export interface OpenChatState {
   chat_id: string;
   kind: ChatKind;
   title: string;
+  description: string;
   members: ProfileView[];
+  /** Pubkeys (hex) of the group's admins: only they change the group. */
+  admins: string[];
+  am_admin: boolean;
+  muted: boolean;
+  left: boolean;
   /** Oldest first. */
   messages: MessageView[];
   has_older: boolean;
@@ -176,6 +198,21 @@ export interface SecretStorageState {
   notice: string | null;
 }
 
+/** Applying a backlog after being offline: "Syncing done/total". */
+export interface SyncState {
+  done: number;
+  total: number;
+}
+
+/** The newest message worth a desktop notification; hosts show it while the window is unfocused. */
+export interface NotificationState {
+  /** Increases with every new notification. */
+  seq: number;
+  chat_id: string;
+  title: string;
+  body: string;
+}
+
 export interface AppState {
   contract_version: number;
   auth: AuthState;
@@ -189,6 +226,8 @@ export interface AppState {
   busy: BusyState;
   agent_button: AgentButtonState | null;
   agent: AgentState;
+  sync: SyncState | null;
+  notification: NotificationState | null;
   toasts: Toast[];
   network: NetworkState;
   secret_storage: SecretStorageState;

@@ -3,7 +3,7 @@
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import type { MlsMessage } from "ts-mls";
-import type { ChatAction, DispatchReply } from "../../shared/actions.js";
+import type { ChatAction, DispatchReply, GroupAction } from "../../shared/actions.js";
 import { npubFromHex, parsePubkeyInput } from "../../shared/pubkeys.js";
 import type { ChatSummary, MessageView, ProfileView } from "../../shared/state.js";
 import type { AccountContext } from "./accountContext.js";
@@ -38,6 +38,15 @@ import {
   wrapGroupMessage,
   encryptRumor,
   verifySignature,
+  addMembers,
+  commitPending,
+  compareCommitEvents,
+  proposeLeave,
+  reactionRumor,
+  readGroupData,
+  removeMembers,
+  updateGroupData,
+  type CommitOutcome,
   type GroupEventKey,
   type Rumor,
   type MarmotGroupData,
@@ -45,6 +54,7 @@ import {
 import { MarmotError, describeError } from "./marmot/errors.js";
 import { serializeRumor } from "./marmot/rumor.js";
 import { SerialQueue } from "./serialQueue.js";
+import type { RelayPool } from "./relays/pool.js";
 import type { GroupInput, GroupRow, MessageRow } from "./storage/accountStore.js";
 import type { EffectToken } from "./tokens.js";
 import type { EffectKind } from "./accountContext.js";
@@ -55,12 +65,22 @@ interface LoadedGroup {
   row: GroupRow;
   state: ClientState;
   keys: EpochKeyCache;
+  /** The last commit applied and the state before it: a rival commit of that epoch may still win (MIP-03). */
+  branch?: { epoch: bigint; before: ClientState; commit: Pick<Event, "id" | "created_at">; ours: boolean };
 }
 
 const PROFILE_KIND = 0;
 const RETAINED_EPOCHS = 5;
 const MAX_HELD_EVENTS = 2_000;
-const INBOX_BATCH = 500;
+// One transaction per this many events (a catch-up is applied and stored together, so it is ordered together).
+const INBOX_BATCH = 5_000;
+const MAX_PUBLISHES_IN_FLIGHT = 16;
+/** Events per page of a catch-up query; relays cap pages, so a full page means there are older ones. */
+const CATCH_UP_PAGE = 500;
+const MAX_CATCH_UP_PAGE = 8_000;
+/** A backlog at least this long shows "Syncing done/total", updated at most this often. */
+const SYNC_PROGRESS_FROM = 50;
+const SYNC_PROGRESS_EVERY_MS = 250;
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const shortNpub = (npub: string): string => `${npub.slice(0, 12)}…${npub.slice(-6)}`;
@@ -71,6 +91,30 @@ const AGENTS_KEY = "agents";
 const PROFILE_CURSOR = "cursor:0";
 
 class UserError extends Error {}
+
+/** Messages of this kind are our own system lines (never a Nostr kind we receive). */
+const SYSTEM_KIND = 1_000;
+const REACTION_KIND = 7;
+/** Members per add commit: their Welcome must fit one gift wrap (~90 fit; PROTOCOL.md). */
+const ADD_BATCH = 50;
+const FLAGS_KEY = "chat_flags";
+
+interface ChatFlags {
+  muted?: boolean;
+  left?: boolean;
+}
+
+interface SystemLineData {
+  type: "created" | "added" | "removed" | "renamed" | "left";
+  actor?: string;
+  targets?: string[];
+  name?: string;
+}
+
+/** Ids for the second and later system lines of one commit. */
+function systemLineId(eventId: string, index: number): string {
+  return (eventId.slice(0, 62) + index.toString(16).padStart(2, "0")).slice(0, 64);
+}
 
 /** One epoch's key as stored: a one-entry EpochKeyCache, so the format has one owner. */
 function encodeEpochKey(key: GroupEventKey): Uint8Array {
@@ -91,6 +135,13 @@ export class Account {
   private readonly held = new Map<string, Event[]>();
   private readonly seen = new Set<string>();
   private readonly announce: CoreEvent[] = [];
+  private readonly inserts: Array<{ order: [number, number, number]; write: () => void }> = [];
+  private readonly pendingCommits = new Set<string>();
+  private publishing = 0;
+  private readonly publishSlots: Array<() => void> = [];
+  /** Subscriptions (per relay) whose stored events are still coming: the inbox waits for them. */
+  private readonly catchingUp = new Map<string, { count: number; oldest: number; filters: Filter[] }>();
+  private catchUpTimer: NodeJS.Timeout | undefined;
   private readonly keyPackageWaiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
   private openWindow: { chatId: string; limit: number } | null = null;
   private refreshScheduled = false;
@@ -118,9 +169,17 @@ export class Account {
       s.agent.api_url = this.agentApiUrl();
     });
     this.ctx.pool.setRelays(relays);
-    this.ctx.pool.subscribe("gift_wraps", { filters: () => this.giftWrapFilters(), onEvent: (e) => this.receive(e) });
-    this.ctx.pool.subscribe("groups", { filters: () => this.groupFilters(), onEvent: (e) => this.receive(e) });
-    this.ctx.pool.subscribe("profiles", { filters: () => this.profileFilters(), onEvent: (e) => this.receive(e) });
+    for (const [key, filters] of [
+      ["gift_wraps", () => this.giftWrapFilters()],
+      ["groups", () => this.groupFilters()],
+      ["profiles", () => this.profileFilters()],
+    ] as const) {
+      this.ctx.pool.subscribe(key, {
+        filters: (relay) => this.catchUpFrom(key, relay, filters()),
+        onEvent: (event, relay) => this.receive(event, `${key}|${relay}`),
+        onEose: (relay) => void this.caughtUp(key, relay),
+      });
+    }
     this.refresh();
     void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
     this.agent.probe();
@@ -166,6 +225,7 @@ export class Account {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.catchUpTimer);
     for (const waiter of this.keyPackageWaiters.splice(0)) waiter.reject(new Error("signed out"));
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ctx.pool.close();
@@ -230,7 +290,75 @@ export class Account {
         this.ctx.store.setInviteStatus(action.invite_id, "declined");
         this.refresh();
         return { ok: true };
+      case "React":
+        return this.react(action.chat_id, action.message_id, action.emoji);
+      case "SetChatMuted":
+        if (!this.groups.has(action.chat_id)) return this.refuse("That chat does not exist.");
+        this.setFlags(action.chat_id, { muted: action.muted });
+        return { ok: true };
     }
+  }
+
+  handleGroup(action: GroupAction): DispatchReply {
+    if (action.type !== "CreateGroup" && !this.groups.has(action.chat_id)) return this.refuse("That chat does not exist.");
+    if (this.ctx.state().busy.updating_group) return this.refuse("The group is still being updated. Try again in a moment.");
+    let members: string[] = [];
+    if (action.type === "CreateGroup" || action.type === "AddMembers") {
+      for (const input of action.members) {
+        const parsed = parsePubkeyInput(input);
+        if (!parsed.ok) return this.refuse(`${input.slice(0, 20)}: ${parsed.error}`);
+        if (parsed.pubkey !== this.ctx.keys.pubkey) members.push(parsed.pubkey);
+      }
+      members = [...new Set(members)];
+      if (members.length === 0) return this.refuse("Add at least one other member.");
+    }
+    let work: () => Promise<string | null>;
+    switch (action.type) {
+      case "CreateGroup":
+        {
+          const admins = (action.admins ?? []).map((a) => parsePubkeyInput(a)).flatMap((a) => (a.ok ? [a.pubkey] : []));
+          work = () => this.createGroupChat(action.name, action.description, members, admins);
+        }
+        break;
+      case "AddMembers":
+        work = () => this.addToGroup(action.chat_id, members);
+        break;
+      case "RemoveMember": {
+        const parsed = parsePubkeyInput(action.member);
+        if (!parsed.ok) return this.refuse(parsed.error);
+        work = () => this.commitChange(action.chat_id, (state) => removeMembers(state, [parsed.pubkey]), { type: "removed", targets: [parsed.pubkey] });
+        break;
+      }
+      case "RenameGroup":
+        work = () =>
+          this.commitChange(action.chat_id, (state) => updateGroupData(state, { name: action.name, description: action.description }), { type: "renamed", name: action.name });
+        break;
+      case "LeaveGroup":
+        work = () => this.leaveGroup(action.chat_id);
+        break;
+    }
+    const token = this.ctx.tokens.issue("group_update");
+    this.ctx.update((s) => {
+      s.busy.updating_group = true;
+    });
+    work().then(
+      (chatId) => {
+        if (!this.current(token)) return;
+        this.ctx.update((s) => {
+          s.busy.updating_group = false;
+        });
+        if (chatId) this.openChat(chatId);
+        else this.refresh();
+      },
+      (error: unknown) => {
+        if (!this.current(token)) return;
+        this.ctx.update((s) => {
+          s.busy.updating_group = false;
+        });
+        this.ctx.toast("error", error instanceof UserError ? error.message : `Could not update the group: ${describeError(error)}`);
+      },
+    );
+    return { ok: true };
   }
 
   // ---- Key packages and chat creation ----
@@ -466,6 +594,190 @@ export class Account {
     this.ctx.pool.refresh("profiles");
   }
 
+  // ---- Groups ----
+
+  /** A new group we administer: created with the first members that fit one Welcome, then the rest in further commits. */
+  private async createGroupChat(name: string, description: string, members: string[], admins: string[]): Promise<string> {
+    await this.keyPackageReady();
+    const chosen = await Promise.all(members.map((peer) => this.fetchKeyPackage(peer)));
+    const relays = this.ctx.pool.urls;
+    return this.mls.run(async () => {
+      const first = chosen.slice(0, ADD_BATCH);
+      const created = await createGroup({ creatorPubkey: this.ctx.keys.pubkey, members: first.map((c) => c.keyPackage), name, description, relays, adminPubkeys: admins });
+      if (!created.commit || !created.welcome) throw new Error("the group was created without its members");
+      const groupId = nostrGroupIdHex(created.groupData);
+      const event = await this.publishCommit(created.commit, created.previousState, relays);
+      const keys = new EpochKeyCache(RETAINED_EPOCHS);
+      const key = await keys.remember(created.state);
+      const createdAt = now();
+      const row: GroupInput = {
+        id: groupId,
+        mls_group_id: Buffer.from(created.state.groupContext.groupId).toString("hex"),
+        kind: "group",
+        name: created.groupData.name,
+        description: created.groupData.description,
+        admins: created.groupData.adminPubkeys,
+        relays,
+        members: groupMembers(created.state),
+        peer: null,
+        state: serializeGroupState(created.state),
+        epoch: Number(created.state.groupContext.epoch),
+        created_at: createdAt,
+        updated_at: createdAt,
+      };
+      this.ctx.store.transaction(() => {
+        this.ctx.store.upsertGroup(row);
+        this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
+        this.ctx.store.setMeta(groupCursorKey(groupId), createdAt);
+        this.systemLine(groupId, event, { type: "created", actor: this.ctx.keys.pubkey, targets: first.map((c) => c.pubkey), name });
+      });
+      const loaded: LoadedGroup = { row: { ...row, last_read_at: 0 }, state: created.state, keys };
+      this.groups.set(groupId, loaded);
+      this.ctx.pool.refresh("groups");
+      this.ctx.pool.refresh("profiles");
+      await this.sendWelcomes(created.welcome, first, relays);
+      for (let i = ADD_BATCH; i < chosen.length; i += ADD_BATCH) await this.addChosen(groupId, chosen.slice(i, i + ADD_BATCH));
+      this.ctx.log({ event: "group_created", chat: groupId.slice(0, 8), members: chosen.length + 1 });
+      return groupId;
+    });
+  }
+
+  private async addToGroup(groupId: string, members: string[]): Promise<string> {
+    const group = this.groups.get(groupId);
+    const missing = members.filter((m) => !group?.row.members.includes(m));
+    if (missing.length === 0) throw new UserError("They are already in the group.");
+    const chosen = await Promise.all(missing.map((peer) => this.fetchKeyPackage(peer)));
+    await this.mls.run(async () => {
+      for (let i = 0; i < chosen.length; i += ADD_BATCH) await this.addChosen(groupId, chosen.slice(i, i + ADD_BATCH));
+    });
+    return groupId;
+  }
+
+  /** One commit adding these members (inside the MLS queue), then their Welcomes. */
+  private async addChosen(groupId: string, chosen: Array<Awaited<ReturnType<typeof selectKeyPackage>>>): Promise<void> {
+    const group = this.loaded(groupId);
+    const outcome = await addMembers(group.state, chosen.map((c) => c.keyPackage));
+    await this.adoptOwnCommit(groupId, outcome, { type: "added", targets: chosen.map((c) => c.pubkey) });
+    if (outcome.welcome) await this.sendWelcomes(outcome.welcome, chosen, this.publishRelays(group.row));
+  }
+
+  /** An admin's change of the group (remove, rename): one commit, published, then adopted. */
+  private async commitChange(groupId: string, make: (state: ClientState) => Promise<CommitOutcome>, line: SystemLineData): Promise<string> {
+    await this.mls.run(async () => {
+      const outcome = await make(this.loaded(groupId).state);
+      await this.adoptOwnCommit(groupId, outcome, line);
+    });
+    return groupId;
+  }
+
+  /** Leaving: a remove proposal for ourselves (an admin commits it), and the chat stays as history. */
+  private async leaveGroup(groupId: string): Promise<null> {
+    await this.mls.run(async () => {
+      const group = this.loaded(groupId);
+      const proposal = await proposeLeave(group.state);
+      const key = group.keys.get(group.state.groupContext.epoch) ?? (await group.keys.remember(group.state));
+      const event = wrapGroupMessage(proposal.message, key);
+      this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, now());
+      const outcome = await this.ctx.pool.publish(event, this.publishRelays(group.row));
+      if (outcome.accepted.length === 0) throw new UserError(`Could not leave the group: ${outcome.failed[0]?.reason ?? "no relay accepted it"}`);
+      group.state = proposal.state;
+      this.ctx.store.transaction(() => {
+        this.ctx.store.updateGroupState(groupId, serializeGroupState(proposal.state), Number(proposal.state.groupContext.epoch));
+        this.systemLine(groupId, event, { type: "left", actor: this.ctx.keys.pubkey, targets: [this.ctx.keys.pubkey] });
+      });
+    });
+    this.setFlags(groupId, { left: true });
+    return null;
+  }
+
+  /** Publishes our commit (wrapped with the pre-commit epoch's key); throws when no relay took it. */
+  private async publishCommit(commit: CommitOutcome["commit"], previousState: ClientState, relays: string[]): Promise<Event> {
+    const event = wrapGroupMessage(commit, await deriveGroupEventKey(previousState));
+    this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, now());
+    const outcome = await this.ctx.pool.publish(event, relays);
+    if (outcome.accepted.length === 0) throw new UserError(`No relay accepted the change: ${outcome.failed[0]?.reason ?? "no relays"}`);
+    return event;
+  }
+
+  /** After a relay accepted our commit: adopt it, remember the branch for commit races, store it with its system line. */
+  private async adoptOwnCommit(groupId: string, outcome: CommitOutcome, line: SystemLineData): Promise<void> {
+    const group = this.loaded(groupId);
+    const event = await this.publishCommit(outcome.commit, outcome.previousState, this.publishRelays(group.row));
+    group.branch = { epoch: outcome.previousState.groupContext.epoch, before: outcome.previousState, commit: event, ours: true };
+    await this.adoptState(groupId, outcome.state, event, { ...line, actor: this.ctx.keys.pubkey });
+  }
+
+  /** Stores a new epoch of the group (state, key, row) and its system line, in one transaction. */
+  private async adoptState(groupId: string, state: ClientState, event: Event, line: SystemLineData | null): Promise<void> {
+    const group = this.loaded(groupId);
+    const key = await group.keys.remember(state);
+    const data = readGroupData(state);
+    group.state = state;
+    group.row = { ...group.row, members: groupMembers(state), admins: data.adminPubkeys, name: data.name, description: data.description };
+    const row = group.row;
+    this.ctx.store.transaction(() => {
+      this.ctx.store.upsertGroup({ ...row, state: serializeGroupState(state), epoch: Number(state.groupContext.epoch) });
+      this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
+      this.ctx.store.pruneEpochKeys(groupId, RETAINED_EPOCHS);
+      if (line) this.systemLine(groupId, event, line);
+    });
+    this.ctx.pool.refresh("profiles");
+  }
+
+  private async sendWelcomes(welcome: NonNullable<CommitOutcome["welcome"]>, chosen: Array<Awaited<ReturnType<typeof selectKeyPackage>>>, relays: string[]): Promise<void> {
+    const failed: string[] = [];
+    await Promise.all(
+      chosen.map(async (member) => {
+        const rumor = welcomeRumor(welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: member.event.id, relays });
+        const outcome = await this.ctx.pool.publish(giftWrap(rumor, this.ctx.keys.secret, member.pubkey), [...relays, ...member.relays]);
+        if (outcome.accepted.length === 0) failed.push(member.pubkey);
+      }),
+    );
+    if (failed.length > 0) this.ctx.toast("error", `The invitation did not reach ${failed.length} member(s); add them again later.`);
+  }
+
+  /** A line in the chat about a change of the group; stored as a message of its own kind. */
+  private systemLine(groupId: string, event: Pick<Event, "id" | "created_at">, line: SystemLineData): void {
+    this.ctx.store.insertMessage({
+      id: event.id,
+      group_id: groupId,
+      sender: line.actor ?? this.ctx.keys.pubkey,
+      kind: SYSTEM_KIND,
+      content: JSON.stringify(line),
+      tags: [],
+      created_at: event.created_at,
+      status: "received",
+    });
+    this.ctx.store.touchGroup(groupId, event.created_at);
+  }
+
+  private react(chatId: string, messageId: string, emoji: string): DispatchReply {
+    const target = this.ctx.store.getMessage(messageId);
+    if (!target || target.group_id !== chatId || !this.groups.has(chatId)) return this.refuse("That message does not exist.");
+    const rumor = reactionRumor(this.ctx.keys.pubkey, { id: target.id, pubkey: target.sender, kind: target.kind }, emoji);
+    this.ctx.store.insertMessage({ id: rumor.id, group_id: chatId, sender: rumor.pubkey, kind: rumor.kind, content: rumor.content, tags: rumor.tags, created_at: rumor.created_at, status: "pending" });
+    this.refresh();
+    this.encryptAndPublish(chatId, rumor);
+    return { ok: true };
+  }
+
+  private flags(): Record<string, ChatFlags> {
+    return this.ctx.store.getMeta<Record<string, ChatFlags>>(FLAGS_KEY) ?? {};
+  }
+
+  private setFlags(chatId: string, change: ChatFlags): void {
+    const all = this.flags();
+    all[chatId] = { ...all[chatId], ...change };
+    this.ctx.store.setMeta(FLAGS_KEY, all);
+    this.refresh();
+  }
+
+  private loaded(groupId: string): LoadedGroup {
+    const group = this.groups.get(groupId);
+    if (!group) throw new UserError("That chat does not exist.");
+    return group;
+  }
+
   // ---- Messages ----
 
   private sendMessage(chatId: string, text: string): DispatchReply {
@@ -530,7 +842,16 @@ export class Account {
 
   private async publishMessage(chatId: string, messageId: string, event: Event): Promise<void> {
     const group = this.groups.get(chatId);
-    const outcome = await this.ctx.pool.publish(event, this.publishRelays(group?.row));
+    // A burst of sends goes out a few at a time, so relays are not flooded past their timeouts.
+    while (this.publishing >= MAX_PUBLISHES_IN_FLIGHT) await new Promise<void>((resolve) => this.publishSlots.push(resolve));
+    this.publishing += 1;
+    let outcome: Awaited<ReturnType<RelayPool["publish"]>>;
+    try {
+      outcome = await this.ctx.pool.publish(event, this.publishRelays(group?.row));
+    } finally {
+      this.publishing -= 1;
+      this.publishSlots.shift()?.();
+    }
     if (this.closed) return;
     if (outcome.accepted.length > 0) {
       this.ctx.store.updateMessageStatus(messageId, "sent");
@@ -579,47 +900,144 @@ export class Account {
     return [{ kinds: [PROFILE_KIND], authors: [...people], ...(cursor !== null ? { since: Math.max(0, cursor - this.ctx.timings.resumeMarginSec) } : {}) }];
   }
 
-  private receive(event: Event): void {
-    if (this.closed || this.seen.has(event.id)) return;
-    this.seen.add(event.id);
-    this.inbox.push(event);
-    if (!this.draining) {
-      this.draining = true;
-      setImmediate(() => void this.drain());
+  /**
+   * A (re)subscription starts a catch-up: stored events are collected until the relay's EOSE (and
+   * older pages fetched when a page was full), then applied together in created_at order.
+   */
+  private catchUpFrom(key: string, relay: string, filters: Filter[]): Filter[] {
+    const id = `${key}|${relay}`;
+    if (filters.length === 0) {
+      this.catchingUp.delete(id);
+      return filters;
+    }
+    this.catchingUp.set(id, { count: 0, oldest: Number.MAX_SAFE_INTEGER, filters });
+    clearTimeout(this.catchUpTimer);
+    // A relay that never sends EOSE must not hold the inbox back for long.
+    this.catchUpTimer = setTimeout(() => {
+      this.catchingUp.clear();
+      this.scheduleDrain();
+    }, this.ctx.timings.relayQueryMs * 5);
+    return filters.map((filter) => ({ ...filter, limit: CATCH_UP_PAGE }));
+  }
+
+  private async caughtUp(key: string, relay: string): Promise<void> {
+    const id = `${key}|${relay}`;
+    const first = this.catchingUp.get(id);
+    let backfilled = 0;
+    if (first && first.count >= CATCH_UP_PAGE) {
+      // A full page: older events may be missing. Page back by `until`; when a page brings nothing new
+      // (many events in the same seconds), ask for bigger pages, up to the most relays serve.
+      let until = first.oldest;
+      let limit = CATCH_UP_PAGE;
+      while (!this.closed && limit <= MAX_CATCH_UP_PAGE) {
+        const older = await this.ctx.pool.query(first.filters.map((f) => ({ ...f, until, limit })), this.ctx.timings.relayQueryMs, [relay]);
+        const fresh = older.filter((e) => !this.seen.has(e.id));
+        for (const event of fresh) this.receive(event, null);
+        backfilled += fresh.length;
+        if (older.length < limit) break;
+        if (fresh.length === 0) limit *= 2;
+        else until = Math.min(...older.map((e) => e.created_at));
+      }
+    }
+    this.ctx.log({ event: "caught_up", subscription: id, received: first?.count ?? 0, backfilled });
+    this.catchingUp.delete(id);
+    if (this.catchingUp.size === 0) {
+      clearTimeout(this.catchUpTimer);
+      this.scheduleDrain();
     }
   }
 
+  private receive(event: Event, from: string | null): void {
+    if (this.closed) return;
+    const page = from ? this.catchingUp.get(from) : undefined;
+    if (page) {
+      page.count += 1;
+      page.oldest = Math.min(page.oldest, event.created_at);
+    }
+    if (this.seen.has(event.id)) return;
+    this.seen.add(event.id);
+    this.inbox.push(event);
+    if (this.catchingUp.size === 0) this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining || this.inbox.length === 0) return;
+    this.draining = true;
+    setImmediate(() => void this.drain());
+  }
+
   /** Applies received events in batches: in created_at order, each batch stored in one transaction. */
+  /** Applies received events in created_at order, each chunk stored in one transaction; progress shown for a backlog. */
   private async drain(): Promise<void> {
+    let done = 0;
+    let lastProgress = 0;
     try {
       while (this.inbox.length > 0 && !this.closed) {
         // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
-        const batch = this.inbox.splice(0, INBOX_BATCH).sort((a, b) => a.created_at - b.created_at);
-        const writes: Array<() => void> = [];
-        await this.mls.run(async () => {
-          for (const event of batch) {
-            if (this.closed) return;
-            if (this.ctx.store.isProcessed(event.id)) continue;
-            try {
-              await this.apply(copyEvent(event), writes);
-            } catch (error) {
-              this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
-              writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, now()));
+        const pending = this.inbox.splice(0).sort((a, b) => a.created_at - b.created_at);
+        for (let start = 0; start < pending.length && !this.closed; start += INBOX_BATCH) {
+          const batch = pending.slice(start, start + INBOX_BATCH);
+          const writes: Array<() => void> = [];
+          await this.mls.run(async () => {
+            for (const [index, event] of batch.entries()) {
+              if (this.closed) return;
+              done += 1;
+              const total = done + (pending.length - start - index - 1) + this.inbox.length;
+              if (total >= SYNC_PROGRESS_FROM && Date.now() - lastProgress >= SYNC_PROGRESS_EVERY_MS) {
+                lastProgress = Date.now();
+                this.ctx.update((s) => {
+                  s.sync = { done, total };
+                });
+                // Crypto here rarely waits on I/O: give the event loop a turn so the progress is pushed.
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+              if (this.ctx.store.isProcessed(event.id)) continue;
+              try {
+                await this.apply(copyEvent(event), writes);
+              } catch (error) {
+                this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
+                writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, now()));
+              }
             }
-          }
-        });
-        if (this.closed) return;
-        this.ctx.store.transaction(() => {
-          for (const write of writes) write();
-        });
-        // Told only after the batch is stored: a listener never sees something a crash could lose.
-        const announced = this.announce.splice(0);
-        for (const event of announced) this.ctx.emit(event);
-        this.refresh();
+          });
+          if (this.closed) return;
+          const inserts = this.inserts.splice(0).sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+          this.ctx.store.transaction(() => {
+            for (const write of writes) write();
+            for (const insert of inserts) insert.write();
+          });
+          // Told only after the batch is stored: a listener never sees something a crash could lose.
+          const announced = this.announce.splice(0);
+          for (const event of announced) this.ctx.emit(event);
+          this.notify(announced);
+          this.refresh();
+        }
       }
     } finally {
       this.draining = false;
+      if (this.ctx.state().sync) {
+        this.ctx.update((s) => {
+          s.sync = null;
+        });
+      }
+      if (!this.closed) this.commitPendingProposals();
     }
+  }
+
+  /** The newest message from someone else in an unmuted chat becomes the desktop notification. */
+  private notify(announced: CoreEvent[]): void {
+    const flags = this.flags();
+    const last = announced.filter((e) => e.type === "message_received" && !e.message.mine && e.message.kind === CHAT_MESSAGE_KIND && !flags[e.chat_id]?.muted).at(-1);
+    if (!last || last.type !== "message_received") return;
+    const group = this.groups.get(last.chat_id);
+    if (!group) return;
+    const senderRow = this.ctx.store.getProfiles([last.message.sender]).get(last.message.sender);
+    const sender = senderRow?.name ?? shortNpub(npubFromHex(last.message.sender));
+    const title = group.row.kind === "direct" ? sender : group.row.name || "Group chat";
+    const body = group.row.kind === "direct" ? last.message.text : `${sender}: ${last.message.text}`;
+    this.ctx.update((s) => {
+      s.notification = { seq: (s.notification?.seq ?? 0) + 1, chat_id: last.chat_id, title, body: body.slice(0, 200) };
+    });
   }
 
   private async apply(event: Event, writes: Array<() => void>): Promise<void> {
@@ -675,19 +1093,42 @@ export class Account {
     const groupId = event.tags.find((t) => t[0] === "h")?.[1] ?? "";
     const group = this.groups.get(groupId);
     if (!group) return;
+    if (this.flags()[groupId]?.left) {
+      // We left or were removed: the group is history, nothing new is read into it.
+      writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, now()));
+      return;
+    }
     let message: MlsMessage;
+    let keyEpoch: bigint;
     try {
-      message = unwrapGroupEvent(event, group.keys).message;
+      ({ message, keyEpoch } = unwrapGroupEvent(event, group.keys));
     } catch (error) {
       if (mayHold && error instanceof MarmotError && error.code === "undecryptable") return this.hold(groupId, event);
       throw error;
     }
+    const before = group.state;
+    const previousData = readGroupData(before);
     let result: Awaited<ReturnType<typeof processGroupMessage>>;
     try {
       result = await processGroupMessage(group.state, message);
     } catch (error) {
       if (mayHold && error instanceof MarmotError && error.code === "future_epoch") return this.hold(groupId, event);
       throw error;
+    }
+    if (result.kind === "skipped" && group.branch && keyEpoch === group.branch.epoch && compareCommitEvents(event, group.branch.commit) < 0) {
+      // Two commits for one epoch: the earliest (then the smallest id) wins, so our branch is rolled back.
+      const lost = group.branch;
+      const replay = await processGroupMessage(lost.before, message);
+      if (replay.kind === "commit") {
+        this.ctx.log({ event: "commit_race_rolled_back", chat: groupId.slice(0, 8), lost: lost.commit.id.slice(0, 12), won: event.id.slice(0, 12) });
+        group.branch = { epoch: lost.epoch, before: lost.before, commit: event, ours: false };
+        if (lost.ours) this.ctx.toast("info", "Another admin changed the group at the same moment; your change was undone. Try it again.");
+        return this.applyCommit(groupId, event, replay, readGroupData(lost.before), writes);
+      }
+    }
+    if (result.kind === "commit") {
+      group.branch = { epoch: before.groupContext.epoch, before, commit: event, ours: false };
+      return this.applyCommit(groupId, event, result, previousData, writes);
     }
     group.state = result.state;
     const stateBytes = serializeGroupState(result.state);
@@ -701,9 +1142,11 @@ export class Account {
     if (result.kind === "application") {
       const rumor = result.rumor;
       const mine = rumor.pubkey === this.ctx.keys.pubkey;
-      writes.push(() => {
-        advance();
-        if (rumor.kind !== CHAT_MESSAGE_KIND && rumor.kind !== 7) return;
+      writes.push(advance);
+      // Stored after the rest of the batch, ordered by second, epoch and the sender's message number:
+      // a backlog arrives shuffled within each second, but is shown in the order it was written.
+      this.inserts.push({ order: [rumor.created_at, Number(result.epoch), result.generation], write: () => {
+        if (rumor.kind !== CHAT_MESSAGE_KIND && rumor.kind !== REACTION_KIND) return;
         const inserted = this.ctx.store.insertMessage({
           id: rumor.id,
           group_id: groupId,
@@ -725,23 +1168,79 @@ export class Account {
           this.ctx.store.touchGroup(groupId, rumor.created_at);
           if (this.openWindow?.chatId === groupId) this.ctx.store.markRead(groupId);
         }
-      });
+      } });
       return;
     }
-    if (result.kind === "commit") {
-      const key = await group.keys.remember(result.state);
-      group.row = { ...group.row, members: groupMembers(result.state), admins: result.groupData.adminPubkeys, name: result.groupData.name };
-      const row = group.row;
-      writes.push(() => {
-        advance();
-        this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
-        this.ctx.store.pruneEpochKeys(groupId, RETAINED_EPOCHS);
-        this.ctx.store.upsertGroup({ ...row, state: stateBytes, epoch });
-      });
-      await this.retryHeld(groupId, writes);
-      return;
+    if (result.kind === "proposal" && readGroupData(result.state).adminPubkeys.includes(this.ctx.keys.pubkey)) {
+      // A member's own leave or update: admins commit it once this batch is stored.
+      this.pendingCommits.add(groupId);
     }
     writes.push(advance);
+  }
+
+  /** Applies someone's commit: new epoch, members and data; system lines for what changed. */
+  private async applyCommit(
+    groupId: string,
+    event: Event,
+    result: Extract<Awaited<ReturnType<typeof processGroupMessage>>, { kind: "commit" }>,
+    previous: MarmotGroupData,
+    writes: Array<() => void>,
+  ): Promise<void> {
+    const group = this.loaded(groupId);
+    if (result.removedUs) {
+      // Removed: keep the last state we had as history; nothing after this commit is ours to read.
+      this.setFlags(groupId, { left: true });
+      writes.push(() => {
+        this.ctx.store.markProcessed(event.id, event.kind, now());
+        this.systemLine(groupId, event, { type: "removed", actor: result.sender, targets: [this.ctx.keys.pubkey] });
+      });
+      return;
+    }
+    const key = await group.keys.remember(result.state);
+    group.state = result.state;
+    group.row = {
+      ...group.row,
+      members: groupMembers(result.state),
+      admins: result.groupData.adminPubkeys,
+      name: result.groupData.name,
+      description: result.groupData.description,
+    };
+    const row = group.row;
+    const stateBytes = serializeGroupState(result.state);
+    const epoch = Number(result.state.groupContext.epoch);
+    const lines: SystemLineData[] = [];
+    if (result.added.length > 0) lines.push({ type: "added", actor: result.sender, targets: result.added });
+    if (result.removed.length > 0) lines.push({ type: "removed", actor: result.sender, targets: result.removed });
+    if (result.groupData.name !== previous.name) lines.push({ type: "renamed", actor: result.sender, name: result.groupData.name });
+    writes.push(() => {
+      this.ctx.store.markProcessed(event.id, event.kind, now());
+      const cursor = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
+      if (event.created_at > cursor) this.ctx.store.setMeta(groupCursorKey(groupId), event.created_at);
+      this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
+      this.ctx.store.pruneEpochKeys(groupId, RETAINED_EPOCHS);
+      this.ctx.store.upsertGroup({ ...row, state: stateBytes, epoch });
+      lines.forEach((line, index) => this.systemLine(groupId, { id: index === 0 ? event.id : systemLineId(event.id, index), created_at: event.created_at }, line));
+    });
+    this.ctx.pool.refresh("profiles");
+    await this.retryHeld(groupId, writes);
+  }
+
+  /** Admins commit members' pending proposals (leaves) after each received batch. */
+  private commitPendingProposals(): void {
+    const groups = [...this.pendingCommits];
+    this.pendingCommits.clear();
+    for (const groupId of groups) {
+      void this.mls
+        .run(async () => {
+          const group = this.groups.get(groupId);
+          if (!group || this.closed) return;
+          const outcome = await commitPending(group.state);
+          const after = new Set(groupMembers(outcome.state));
+          const gone = groupMembers(group.state).filter((m) => !after.has(m));
+          await this.adoptOwnCommit(groupId, outcome, { type: "removed", targets: gone });
+        })
+        .catch((error: unknown) => this.ctx.log({ event: "commit_pending_failed", chat: groupId.slice(0, 8), error: describeError(error) }));
+    }
   }
 
   private hold(groupId: string, event: Event): void {
@@ -813,7 +1312,26 @@ export class Account {
     const window = this.openWindow;
     const group = window ? this.groups.get(window.chatId) : undefined;
     const page = window && group ? store.listMessages(window.chatId, { limit: window.limit }) : null;
-    for (const m of page?.messages ?? []) people.add(m.sender);
+    const systemLines = new Map<string, SystemLineData>();
+    for (const m of page?.messages ?? []) {
+      people.add(m.sender);
+      if (m.kind !== SYSTEM_KIND) continue;
+      try {
+        const line = JSON.parse(m.content) as SystemLineData;
+        systemLines.set(m.id, line);
+        for (const target of line.targets ?? []) people.add(target);
+      } catch {
+        // an unreadable line is shown as it is stored
+      }
+    }
+    const reactions = new Map<string, MessageRow[]>();
+    if (page && window) {
+      const shown = new Set(page.messages.map((m) => m.id));
+      for (const reaction of store.listReactions(window.chatId)) {
+        const target = reaction.tags.filter((t) => t[0] === "e").at(-1)?.[1];
+        if (target && shown.has(target)) reactions.set(target, [...(reactions.get(target) ?? []), reaction]);
+      }
+    }
     const profiles = store.getProfiles([...people]);
     const profile = (pubkey: string): ProfileView => {
       const row = profiles.get(pubkey);
@@ -826,6 +1344,7 @@ export class Account {
       }
       return name || "Unnamed group";
     };
+    const flags = this.flags();
     const agents = store.getMeta<{ current: string | null; past: string[] }>(AGENTS_KEY) ?? { current: null, past: [] };
     const agentMark = (peer: string | null): ChatSummary["agent"] => (peer && peer === agents.current ? "current" : peer && agents.past.includes(peer) ? "past" : null);
     const chats: ChatSummary[] = summaries.map((s) => ({
@@ -839,16 +1358,57 @@ export class Account {
       unread: window?.chatId === s.id ? 0 : s.unread,
       updated_at: s.updated_at,
       agent: s.kind === "direct" ? agentMark(s.peer) : null,
+      muted: flags[s.id]?.muted === true,
+      left: flags[s.id]?.left === true,
     }));
-    const toView = (m: MessageRow): MessageView => ({
-      id: m.id,
-      sender: profile(m.sender),
-      mine: m.sender === this.ctx.keys.pubkey,
-      text: m.content,
-      created_at: m.created_at,
-      status: m.status,
-      error: m.error,
-    });
+    const nameOf = (pubkey: string | undefined): string => {
+      if (!pubkey) return "Someone";
+      if (pubkey === this.ctx.keys.pubkey) return "You";
+      const p = profile(pubkey);
+      return p.name ?? shortNpub(p.npub);
+    };
+    const systemText = (line: SystemLineData): string => {
+      const actor = nameOf(line.actor);
+      const targets = (line.targets ?? []).map((t) => (t === this.ctx.keys.pubkey ? "you" : nameOf(t))).join(", ");
+      switch (line.type) {
+        case "created":
+          return `${actor} created the group${line.name ? ` “${line.name}”` : ""}${targets ? ` with ${targets}` : ""}`;
+        case "added":
+          return `${actor} added ${targets}`;
+        case "removed":
+          return line.targets?.length === 1 && line.targets[0] === line.actor ? `${actor} left` : `${actor} removed ${targets}`;
+        case "renamed":
+          return `${actor} renamed the group to “${line.name ?? ""}”`;
+        case "left":
+          return `${actor} left the group`;
+      }
+    };
+    const reactionViews = (id: string): MessageView["reactions"] => {
+      const byEmoji = new Map<string, { count: number; mine: boolean; senders: Set<string> }>();
+      for (const r of reactions.get(id) ?? []) {
+        const entry = byEmoji.get(r.content) ?? { count: 0, mine: false, senders: new Set<string>() };
+        if (entry.senders.has(r.sender)) continue;
+        entry.senders.add(r.sender);
+        entry.count += 1;
+        entry.mine ||= r.sender === this.ctx.keys.pubkey;
+        byEmoji.set(r.content, entry);
+      }
+      return [...byEmoji].map(([emoji, e]) => ({ emoji, count: e.count, mine: e.mine }));
+    };
+    const toView = (m: MessageRow): MessageView => {
+      const line = m.kind === SYSTEM_KIND ? systemLines.get(m.id) : undefined;
+      return {
+        id: m.id,
+        kind: m.kind === SYSTEM_KIND ? "system" : "text",
+        sender: profile(m.sender),
+        mine: m.sender === this.ctx.keys.pubkey,
+        text: line ? systemText(line) : m.content,
+        created_at: m.created_at,
+        status: m.status,
+        error: m.error,
+        reactions: m.kind === SYSTEM_KIND ? [] : reactionViews(m.id),
+      };
+    };
     this.ctx.update((s) => {
       s.chats = chats;
       s.invites = invites.map((i) => ({ id: i.id, from: profile(i.from_pubkey), group_name: i.group_name, received_at: i.received_at }));
@@ -858,8 +1418,13 @@ export class Account {
               chat_id: window.chatId,
               kind: group.row.kind,
               title: title(group.row.kind, group.row.name, group.row.peer),
+              description: group.row.description,
               members: group.row.members.map(profile),
-              messages: page.messages.filter((m) => m.kind === CHAT_MESSAGE_KIND).map(toView),
+              admins: group.row.admins,
+              am_admin: group.row.admins.includes(this.ctx.keys.pubkey),
+              muted: flags[window.chatId]?.muted === true,
+              left: flags[window.chatId]?.left === true,
+              messages: page.messages.filter((m) => m.kind === CHAT_MESSAGE_KIND || m.kind === SYSTEM_KIND).map(toView),
               has_older: page.has_older,
               loading_older: false,
             }

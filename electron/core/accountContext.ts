@@ -6,7 +6,7 @@ import type { RelayPool } from "./relays/pool.js";
 import type { AccountStore } from "./storage/accountStore.js";
 import type { EffectTokens } from "./tokens.js";
 
-export type EffectKind = "session" | "key_package_publish" | "create_chat" | "agent_probe" | "agent_flow";
+export type EffectKind = "session" | "key_package_publish" | "create_chat" | "agent_probe" | "agent_flow" | "group_update";
 
 export interface AccountKeys {
   pubkey: string;

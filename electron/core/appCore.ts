@@ -49,9 +49,11 @@ function initialState(store: SecretStore, networkEnabled: boolean, agentApiUrl: 
     open_chat: null,
     key_package: { published: false, publishing: false },
     settings: { relays: [], agent_api_url: null },
-    busy: { logging_in: false, creating_chat: false, starting_agent: false },
+    busy: { logging_in: false, creating_chat: false, updating_group: false, starting_agent: false },
     agent_button: null,
     agent: { access: "unknown", phase: null, api_url: agentApiUrl },
+    sync: null,
+    notification: null,
     toasts: [],
     network: { enabled: networkEnabled, status: networkEnabled ? "offline" : "off", relays: [] },
     secret_storage: { kind: store.kind, notice: store.notice },
@@ -210,6 +212,15 @@ export class AppCore {
           s.toasts = s.toasts.filter((toast) => toast.id !== action.id);
         });
         return { ok: true };
+      case "CreateGroup":
+      case "AddMembers":
+      case "RemoveMember":
+      case "RenameGroup":
+      case "LeaveGroup":
+        if (!this.account) return this.refuse("not_logged_in");
+        return this.account.handleGroup(action);
+      case "React":
+      case "SetChatMuted":
       case "CreateChat":
       case "OpenChat":
       case "CloseChat":

@@ -44,7 +44,8 @@ export function waitForState(core: AppCore, predicate: (state: AppState) => bool
     let unsubscribe = (): void => undefined;
     const timer = setTimeout(() => {
       unsubscribe();
-      reject(new Error(`state not reached within ${timeoutMs} ms; last: ${JSON.stringify(core.snapshot().state)}`));
+      const last = JSON.stringify(core.snapshot().state);
+      reject(new Error(`state not reached within ${timeoutMs} ms; last: ${last.length > 1500 ? `${last.slice(0, 1500)}…` : last}`));
     }, timeoutMs);
     let done = false;
     unsubscribe = core.subscribe((snapshot) => {

@@ -32,6 +32,11 @@ import {
   type KeyPackage,
   type MlsContext,
   type MlsFramedMessage,
+  type ClientConfig,
+  defaultKeyPackageEqualityConfig,
+  defaultKeyRetentionConfig,
+  defaultLifetimeConfig,
+  defaultPaddingConfig,
   type MlsMessage,
   type MlsWelcomeMessage,
   type Proposal,
@@ -54,8 +59,20 @@ export const marmotAuthService: AuthenticationService = {
   },
 };
 
+/**
+ * Relays return a backlog in no particular order within a second, so a catch-up may read a sender's
+ * messages far out of order: keep skipped message keys for many generations (ts-mls keeps 10), and
+ * allow a long forward ratchet (200 by default) for a night's worth of messages.
+ */
+const clientConfig: ClientConfig = {
+  keyRetentionConfig: { ...defaultKeyRetentionConfig, retainKeysForGenerations: 2_000, maximumForwardRatchetSteps: 20_000 },
+  lifetimeConfig: defaultLifetimeConfig,
+  keyPackageEqualityConfig: defaultKeyPackageEqualityConfig,
+  paddingConfig: defaultPaddingConfig,
+};
+
 async function mlsContext(cipherSuite: number): Promise<MlsContext> {
-  return { cipherSuite: await getCiphersuite(cipherSuite), authService: marmotAuthService, externalPsks: {} };
+  return { cipherSuite: await getCiphersuite(cipherSuite), authService: marmotAuthService, externalPsks: {}, clientConfig };
 }
 
 function mlsFailure(what: string, error: unknown): MarmotError {
@@ -241,6 +258,30 @@ export async function removeMembers(state: ClientState, pubkeys: string[]): Prom
 }
 
 /**
+ * Admin only: a commit replacing the group's marmot_group_data (rename, description, admins,
+ * relays). The nostr_group_id stays, so the group's `h` tag does not change.
+ */
+export async function updateGroupData(
+  state: ClientState,
+  changes: Partial<Pick<MarmotGroupData, "name" | "description" | "adminPubkeys" | "relays">>,
+): Promise<CommitOutcome> {
+  const current = assertOwnAdmin(state);
+  const next: MarmotGroupData = { ...current, ...changes };
+  const extensions = state.groupContext.extensions.map((extension) =>
+    extension.extensionType === MARMOT_GROUP_DATA_EXTENSION_TYPE ? groupDataExtension(next) : extension,
+  );
+  return commitProposals(state, [
+    { proposalType: defaultProposalTypes.group_context_extensions, groupContextExtensions: { extensions } } as Proposal,
+  ]);
+}
+
+/** Admin only: commits the proposals members sent (e.g. their leave proposals), and nothing else. */
+export async function commitPending(state: ClientState): Promise<CommitOutcome> {
+  assertOwnAdmin(state);
+  return commitProposals(state, []);
+}
+
+/**
  * Any member: a commit that refreshes our leaf's key material (forward secrecy,
  * MIP-03 self-update). An admin's also commits pending proposals (such as
  * members' leave requests); a non-admin's carries nothing else, as MIP-03 requires.
@@ -323,7 +364,7 @@ export async function encryptRumor(state: ClientState, rumor: Rumor): Promise<{ 
 
 /** What an incoming MLS message did. Adopt `state` (unchanged for `skipped`). */
 export type ProcessedMessage =
-  | { kind: "application"; state: ClientState; rumor: Rumor; sender: string; epoch: bigint }
+  | { kind: "application"; state: ClientState; rumor: Rumor; sender: string; epoch: bigint; generation: number }
   | {
       kind: "commit";
       state: ClientState;
@@ -438,12 +479,16 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
 
   const context = await mlsContext(state.groupContext.cipherSuite);
   let applicationSender: string | undefined;
+  let generation = 0;
   if (message.wireformat === wireformats.mls_private_message) {
     const sender = await privateMessageSender(state, message.privateMessage, context.cipherSuite);
     if (sender !== undefined && sender.leafIndex === state.privatePath.leafIndex) {
       return { kind: "skipped", state, reason: "own_message" };
     }
-    if (sender !== undefined) applicationSender = identityAt(sender.tree, sender.leafIndex);
+    if (sender !== undefined) {
+      applicationSender = identityAt(sender.tree, sender.leafIndex);
+      generation = sender.generation;
+    }
   }
 
   const admins = readGroupData(state).adminPubkeys;
@@ -461,7 +506,7 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
     if (rumor.pubkey !== applicationSender) {
       throw new MarmotError("identity_mismatch", `Rumor pubkey ${rumor.pubkey.slice(0, 12)} is not its MLS sender ${applicationSender.slice(0, 12)}`);
     }
-    return { kind: "application", state: result.newState, rumor, sender: applicationSender, epoch };
+    return { kind: "application", state: result.newState, rumor, sender: applicationSender, epoch, generation };
   }
 
   if (result.actionTaken === "reject") throw new MarmotError("not_allowed", `Rejected ${review.kind ?? "message"}: ${review.refusal ?? "policy"}`);

@@ -98,6 +98,8 @@ export {
   processGroupMessage,
   proposeLeave,
   removeMembers,
+  updateGroupData,
+  commitPending,
   selfUpdate,
   serializeGroupState,
   type CommitOutcome,

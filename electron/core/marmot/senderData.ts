@@ -25,6 +25,8 @@ function uint64(value: bigint): Uint8Array {
 
 export interface MessageSender {
   leafIndex: number;
+  /** The sender's message number in its ratchet for this epoch: orders its messages within a second. */
+  generation: number;
   /** The ratchet tree of the message's epoch, to read the sender's credential from. */
   tree: RatchetTree;
 }
@@ -51,8 +53,8 @@ export async function privateMessageSender(state: ClientState, message: PrivateM
     return undefined;
   }
   if (plain.length !== 12) return undefined;
-  const leafIndex = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getUint32(0);
-  return { leafIndex, tree: epochData.tree };
+  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+  return { leafIndex: view.getUint32(0), generation: view.getUint32(4), tree: epochData.tree };
 }
 
 /** The credential of leaf `leafIndex` in `tree`; undefined for a blank or missing leaf. */

@@ -18,7 +18,8 @@ export interface RelayPoolOptions {
 
 /** A subscription that outlives reconnects: its filters are computed again at every (re)subscribe. */
 export interface PersistentSubscription {
-  filters(): Filter[];
+  /** Called at every (re)subscribe on each relay. */
+  filters(relayUrl: string): Filter[];
   onEvent(event: Event, relayUrl: string): void;
   onEose?(relayUrl: string): void;
 }
@@ -111,7 +112,7 @@ class RelayLink {
     const relay = this.relay;
     const sub = this.pool.subscriptionFor(key);
     if (!relay?.connected || !sub) return;
-    const filters = sub.filters();
+    const filters = sub.filters(this.url);
     if (filters.length === 0) return;
     this.subs.set(
       key,

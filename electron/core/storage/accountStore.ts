@@ -244,12 +244,13 @@ function prepareStatements(db: Database.Database) {
     setMessageEventJson: db.prepare<[string, string]>("UPDATE messages SET event_json = ? WHERE id = ?"),
     getMessage: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
     newestMessages: db.prepare<[string, number], RawMessage>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind <> 7 ORDER BY created_at DESC, seq DESC LIMIT ?`,
     ),
     messagesBefore: db.prepare<[string, number, number, number], RawMessage>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND (created_at, seq) < (?, ?)
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind <> 7 AND (created_at, seq) < (?, ?)
        ORDER BY created_at DESC, seq DESC LIMIT ?`,
     ),
+    reactions: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind = 7 ORDER BY seq`),
     listUnsentMessages: db.prepare<[], RawMessage>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'failed') ORDER BY seq`,
     ),
@@ -512,7 +513,7 @@ export class AccountStore {
   }
 
   /**
-   * The newest `limit` messages of the group older than `before` (all when absent), oldest first.
+   * The newest `limit` messages (reactions aside) of the group older than `before` (all when absent), oldest first.
    * The next older page is `{ before: page.messages[0] }`.
    */
   listMessages(groupId: string, options: { before?: MessageCursor; limit: number }): MessagePage {
@@ -525,6 +526,11 @@ export class AccountStore {
     const has_older = raws.length > limit;
     const messages = raws.slice(0, limit).reverse().map(toMessage);
     return { messages, has_older };
+  }
+
+  /** The group's reactions (kind 7), oldest first; pages of listMessages leave them out. */
+  listReactions(groupId: string): MessageRow[] {
+    return this.statements.reactions.all(groupId).map(toMessage);
   }
 
   /** Our messages not yet accepted by a relay (pending or failed), oldest first. */

@@ -13,7 +13,7 @@ export function App() {
       <ConnectionBanner status={status} />
       {state &&
         (state.auth.status === "logged_in" ? (
-          <MainScreen state={state} npub={state.auth.npub} />
+          <MainScreen state={state} npub={state.auth.npub} pubkey={state.auth.pubkey} />
         ) : (
           <WelcomeScreen loginError={state.login_error} busy={state.busy.logging_in} />
         ))}

@@ -2,6 +2,7 @@ import { useId, type Ref } from "react";
 import type { ChatSummary } from "../../../shared/state";
 import { chatTitle, fullTime, isoTime, relativeTime } from "../format";
 import { AgentBadge } from "./AgentBadge";
+import { MutedIcon } from "./MutedIcon";
 
 interface ChatListItemProps {
   ref: Ref<HTMLDivElement>;
@@ -20,10 +21,14 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
   const lastId = useId();
   const timeId = useId();
   const unreadId = useId();
+  const leftId = useId();
+  const mutedId = useId();
   const at = chat.last_message_at ?? chat.updated_at;
-  const describedBy = [chat.agent ? agentId : null, lastId, timeId, chat.unread > 0 ? unreadId : null].filter(Boolean).join(" ");
+  const describedBy = [chat.agent ? agentId : null, chat.left ? leftId : null, chat.muted ? mutedId : null, lastId, timeId, chat.unread > 0 ? unreadId : null]
+    .filter(Boolean)
+    .join(" ");
   return (
-    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className="chat">
+    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className={chat.left ? "chat chat-left" : "chat"}>
       <button
         type="button"
         className="chat-button"
@@ -37,6 +42,12 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
             {chatTitle(chat)}
           </span>
           {chat.agent && <AgentBadge id={agentId} agent={chat.agent} />}
+          {chat.left && (
+            <span id={leftId} className="chat-left-mark">
+              (left)
+            </span>
+          )}
+          {chat.muted && <MutedIcon id={mutedId} />}
         </span>
         <time id={timeId} className="chat-time" dateTime={isoTime(at)} title={fullTime(at)}>
           {relativeTime(at, now)}

@@ -1,23 +1,41 @@
-import { useId, type Ref } from "react";
-import type { ChatSummary, OpenChatState } from "../../../shared/state";
+import { useId, useState, type Ref } from "react";
+import type { ChatSummary, OpenChatState, ProfileView, Toast } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
 import { Composer, type ComposerHandle } from "./Composer";
+import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 
 interface ChatViewProps {
   chat: OpenChatState;
   /** Whether this is a chat with this account's agent, from its chat list entry. */
   agent: ChatSummary["agent"];
+  /** Our own identity, for the member list. */
+  me: ProfileView;
+  /** busy.updating_group: a group commit is on its way. */
+  updatingGroup: boolean;
+  /** Repeated inside the group dialogs, which make the page's toasts inert. */
+  toasts: Toast[];
   composerRef?: Ref<ComposerHandle>;
 }
 
+/** "3 members: Alice, Bob and you", counting us whether or not the core lists us among the members. */
+function memberSummary(members: ProfileView[], me: ProfileView): string {
+  const others = members.filter((member) => member.pubkey !== me.pubkey).map(profileName);
+  const count = others.length + 1;
+  const names = others.length > 0 ? `${others.join(", ")} and you` : "only you";
+  return `${count} ${count === 1 ? "member" : "members"}: ${names}`;
+}
+
 /** The open chat, a region named by its title. Keyed by chat id by its parent, so a draft never leaks into another chat. */
-export function ChatView({ chat, agent, composerRef }: ChatViewProps) {
+export function ChatView({ chat, agent, me, updatingGroup, toasts, composerRef }: ChatViewProps) {
   const dispatch = useDispatch();
   const titleId = useId();
-  const members = chat.members.map(profileName).join(", ");
+  const panelId = useId();
+  const [membersOpen, setMembersOpen] = useState(false);
+  const group = chat.kind === "group";
+  const members = group ? memberSummary(chat.members, me) : "";
   const peer = chat.kind === "direct" ? chat.members[0] : undefined;
   return (
     <section className="chat-view" aria-labelledby={titleId}>
@@ -29,9 +47,14 @@ export function ChatView({ chat, agent, composerRef }: ChatViewProps) {
             </h2>
             {agent && <AgentBadge agent={agent} />}
           </div>
-          {chat.kind === "group" && (
+          {group && chat.description && (
+            <p className="chat-description" title={chat.description}>
+              {chat.description}
+            </p>
+          )}
+          {group && (
             <p className="chat-subtitle" title={members}>
-              {chat.members.length} {chat.members.length === 1 ? "member" : "members"}: {members}
+              {members}
             </p>
           )}
           {peer && (
@@ -40,12 +63,33 @@ export function ChatView({ chat, agent, composerRef }: ChatViewProps) {
             </p>
           )}
         </div>
-        <button type="button" onClick={() => void dispatch({ type: "CloseChat" })}>
-          Close chat
-        </button>
+        <div className="chat-actions">
+          {group && (
+            <button type="button" aria-expanded={membersOpen} aria-controls={membersOpen ? panelId : undefined} onClick={() => setMembersOpen((open) => !open)}>
+              Members
+            </button>
+          )}
+          {!chat.left && (
+            <button type="button" onClick={() => void dispatch({ type: "SetChatMuted", chat_id: chat.chat_id, muted: !chat.muted })}>
+              {chat.muted ? "Unmute notifications" : "Mute notifications"}
+            </button>
+          )}
+          <button type="button" onClick={() => void dispatch({ type: "CloseChat" })}>
+            Close chat
+          </button>
+        </div>
       </header>
-      <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} />
-      <Composer ref={composerRef} chatId={chat.chat_id} />
+      <div className="chat-body">
+        <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} canReact={!chat.left} />
+        {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} toasts={toasts} />}
+      </div>
+      {chat.left ? (
+        <p role="note" className="left-note">
+          You left this group; its history stays here.
+        </p>
+      ) : (
+        <Composer ref={composerRef} chatId={chat.chat_id} />
+      )}
     </section>
   );
 }

@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useId, useRef, useState } from "react";
-import type { AppState } from "../../../shared/state";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
+import type { AppState, ProfileView } from "../../../shared/state";
+import { useDesktopNotifications } from "../hooks/useDesktopNotifications";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentButton } from "./AgentButton";
 import { AppHeader } from "./AppHeader";
@@ -9,12 +10,16 @@ import type { ComposerHandle } from "./Composer";
 import { InviteList } from "./InviteList";
 import { KeyPackageNote } from "./KeyPackageNote";
 import { NewChatDialog } from "./NewChatDialog";
+import { NewGroupDialog } from "./NewGroupDialog";
 import { SettingsPage } from "./SettingsPage";
+import { SyncProgress } from "./SyncProgress";
 
-export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
+export function MainScreen({ state, npub, pubkey }: { state: AppState; npub: string; pubkey: string }) {
   const dispatch = useDispatch();
   const [view, setView] = useState<"home" | "settings">("home");
   const [newChatOpen, setNewChatOpen] = useState(false);
+  const [newGroupOpen, setNewGroupOpen] = useState(false);
+  const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: null, picture: null }), [pubkey, npub]);
   const chatsHeadingId = useId();
   const composer = useRef<ComposerHandle>(null);
   const focusComposerAfterDialog = useRef(false);
@@ -22,14 +27,22 @@ export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
     focusComposerAfterDialog.current = opened;
     setNewChatOpen(false);
   }, []);
+  const closeNewGroup = useCallback((opened: boolean) => {
+    focusComposerAfterDialog.current = opened;
+    setNewGroupOpen(false);
+  }, []);
 
   // Closing a modal dialog gives focus back to the button that opened it; a chat it opened wants it instead.
   useEffect(() => {
-    if (newChatOpen || !focusComposerAfterDialog.current) return;
+    if (newChatOpen || newGroupOpen || !focusComposerAfterDialog.current) return;
     focusComposerAfterDialog.current = false;
     composer.current?.focus();
-  }, [newChatOpen]);
+  }, [newChatOpen, newGroupOpen]);
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
+  useDesktopNotifications((chatId) => {
+    setView("home");
+    openChat(chatId);
+  });
 
   if (view === "settings") {
     return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} onBack={() => setView("home")} />;
@@ -53,14 +66,26 @@ export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
               <button type="button" className="primary new-chat-button" onClick={() => setNewChatOpen(true)}>
                 New chat
               </button>
+              <button type="button" onClick={() => setNewGroupOpen(true)}>
+                New group
+              </button>
             </div>
+            {state.sync && <SyncProgress sync={state.sync} />}
             {state.invites.length > 0 && <InviteList invites={state.invites} />}
             <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} agentPhase={state.agent.phase} onOpen={openChat} />
             <KeyPackageNote keyPackage={state.key_package} />
           </section>
           <div className="conversation">
             {open ? (
-              <ChatView key={open.chat_id} chat={open} agent={openAgent} composerRef={composer} />
+              <ChatView
+                key={open.chat_id}
+                chat={open}
+                agent={openAgent}
+                me={me}
+                updatingGroup={state.busy.updating_group}
+                toasts={state.toasts}
+                composerRef={composer}
+              />
             ) : (
               <p className="placeholder">Select a chat or start a new one</p>
             )}
@@ -69,6 +94,9 @@ export function MainScreen({ state, npub }: { state: AppState; npub: string }) {
       </main>
       {newChatOpen && (
         <NewChatDialog creating={state.busy.creating_chat} openChat={open} toasts={state.toasts} onClose={closeNewChat} />
+      )}
+      {newGroupOpen && (
+        <NewGroupDialog updating={state.busy.updating_group} me={pubkey} openChat={open} toasts={state.toasts} onClose={closeNewGroup} />
       )}
     </>
   );

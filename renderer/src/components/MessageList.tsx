@@ -13,6 +13,8 @@ interface MessageListProps {
   messages: MessageView[];
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** False in a chat we left. */
+  canReact: boolean;
 }
 
 const ROW_ESTIMATE_PX = 72;
@@ -26,7 +28,7 @@ const AT_END_PX = 32;
  * reader is at the bottom, and keeps the reader's place when older messages are prepended. Rows
  * are positioned by the virtualizer through the CSSOM (`directDomUpdates`), which `style-src 'self'` allows.
  */
-export function MessageList({ chatId, messages, hasOlder, loadingOlder }: MessageListProps) {
+export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact }: MessageListProps) {
   const dispatch = useDispatch();
   const now = useNow(60_000);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -65,7 +67,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder }: Messag
       // Opening the chat, or our own message: show the newest whatever the reader was doing.
       virtualizer.scrollToEnd();
     } else {
-      setAnnouncement(`New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
+      setAnnouncement(last.kind === "system" ? last.text.slice(0, 200) : `New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
     }
   }, [last, virtualizer]);
 
@@ -117,6 +119,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder }: Messag
                 chatId={chatId}
                 message={message}
                 now={now}
+                canReact={canReact}
               />
             );
           })}

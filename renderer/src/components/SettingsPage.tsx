@@ -3,6 +3,7 @@ import type { AgentState, NetworkState, SettingsState } from "../../../shared/st
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
+import { NotificationSettings } from "./NotificationSettings";
 import { RelaySettings } from "./RelaySettings";
 
 interface SettingsPageProps {
@@ -25,6 +26,7 @@ export function SettingsPage({ settings, network, agent, onBack }: SettingsPageP
       </header>
       <RelaySettings relays={settings.relays} network={network} />
       <AgentSettings agent={agent} chosenUrl={settings.agent_api_url} />
+      <NotificationSettings />
       <KeyExport />
       <section className="card" aria-labelledby={accountHeadingId}>
         <h2 id={accountHeadingId}>Account</h2>

@@ -1,0 +1,651 @@
+// Messaging throughput: raw ts-mls (its default crypto provider) against Burrow's send and receive
+// pipelines, measured piece by piece in process (marmot layer + AccountStore), then through two real
+// AppCores over the embedded relay (as the app runs) and over a stub relay (bench/stubRelay.ts: the
+// core's own cost, without the relay's ingest ceiling and REQ paging); a 10,000-message backlog
+// applied by a core starting fresh; group creation with 2, 10, 50 and 150 members. Relays run in a
+// child process. Prints figures with their targets; asserts nothing. Writes bench/results.json.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import {
+  createApplicationMessage,
+  createCommit,
+  createGroup as mlsCreateGroup,
+  decode,
+  defaultCapabilities,
+  defaultCredentialTypes,
+  defaultCryptoProvider,
+  defaultProposalTypes,
+  encode,
+  generateKeyPackage as mlsGenerateKeyPackage,
+  joinGroup,
+  mlsMessageDecoder,
+  mlsMessageEncoder,
+  processMessage,
+  unsafeTestingAuthenticationService,
+  wireformats,
+  type ClientState,
+  type KeyPackage,
+  type MlsContext,
+  type MlsFramedMessage,
+} from "ts-mls";
+import type { AppState, StateSnapshot } from "../shared/state.js";
+import { AppCore, type LogLine } from "../electron/core/appCore.js";
+import {
+  EpochKeyCache,
+  MarmotError,
+  NIP44_MAX_PLAINTEXT,
+  addMembers,
+  chatMessageRumor,
+  copyEvent,
+  createGroup,
+  deserializeGroupState,
+  encryptRumor,
+  generateKeyPackage,
+  generateSecretKey,
+  getPublicKey,
+  giftWrapSizes,
+  groupMembers,
+  initNostrCrypto,
+  joinFromWelcome,
+  nostrCryptoBackend,
+  nostrGroupIdHex,
+  processGroupMessage,
+  sendRumor,
+  serializeGroupState,
+  unwrapGroupEvent,
+  verifySignature,
+  welcomeRumor,
+  wrapGroupMessage,
+  type NostrEvent,
+} from "../electron/core/marmot/index.js";
+import { FileSecretStore } from "../electron/core/secretStore.js";
+import { AccountStore, accountDatabasePath } from "../electron/core/storage/accountStore.js";
+import { FAST_TIMINGS } from "../electron/core/testing.js";
+import { publishAll, startChildRelay, type ChildRelay } from "./benchRelay.js";
+import { printTable, recordResults, type Measurement } from "./results.js";
+
+const MESSAGES = 2_000;
+const BACKLOG = 10_000;
+const GROUP_SIZES = [2, 10, 50, 150];
+const WARMUP = 100;
+const INBOX_BATCH = 500; // account.ts applies received events in transactions of this many
+const STALL_MS = 5_000;
+const RUNS = 3; // baseline and in-process figures: median of this many runs of MESSAGES each
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+const utf8 = new TextEncoder();
+const started = performance.now();
+const elapsed = (since: number): number => (performance.now() - since) / 1000;
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** ~100-byte chat texts, all different. */
+const texts = (count: number, tag: string): string[] =>
+  Array.from({ length: count }, (_, i) => `${tag} ${i}: `.concat("the quick brown fox jumps over the lazy dog, again and again and again and ag").slice(0, 100));
+
+/** Accumulated time per named stage. */
+class Stages {
+  readonly ms = new Map<string, number>();
+  async time<T>(stage: string, fn: () => T | Promise<T>): Promise<T> {
+    const t = performance.now();
+    const result = await fn();
+    this.ms.set(stage, (this.ms.get(stage) ?? 0) + performance.now() - t);
+    return result;
+  }
+}
+
+const results: Measurement[] = [];
+const notes: string[] = [];
+const section = (title: string, rows: Measurement[], lines: string[] = []): void => {
+  console.log(`\n${title}`);
+  printTable(rows);
+  for (const line of lines) console.log(`  ${line}`);
+  results.push(...rows);
+};
+
+await initNostrCrypto();
+const dir = await mkdtemp(join(tmpdir(), "burrow-bench-messaging-"));
+const childRelays: ChildRelay[] = [];
+const cores: AppCore[] = [];
+
+try {
+  // ───────────── 1. Baseline: raw ts-mls with its default crypto provider ─────────────
+  const baseline = await (async () => {
+    const cipherSuite = await defaultCryptoProvider.getCiphersuiteImpl(0x0001);
+    const context: MlsContext = { cipherSuite, authService: unsafeTestingAuthenticationService };
+    const member = () =>
+      mlsGenerateKeyPackage({ credential: { credentialType: defaultCredentialTypes.basic, identity: randomBytes(32) }, capabilities: defaultCapabilities(), cipherSuite });
+    const a = await member();
+    const b = await member();
+    let alice: ClientState = await mlsCreateGroup({ context, groupId: randomBytes(32), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
+    const commit = await createCommit({ context, state: alice, extraProposals: [{ proposalType: defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
+    alice = commit.newState;
+    let bob = await joinGroup({ context, welcome: commit.welcome!.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
+
+    const encryptAll = async (plain: Uint8Array[]): Promise<Uint8Array[]> => {
+      const out: Uint8Array[] = [];
+      for (const message of plain) {
+        const result = await createApplicationMessage({ context, state: alice, message });
+        alice = result.newState;
+        out.push(encode(mlsMessageEncoder, result.message));
+      }
+      return out;
+    };
+    const decryptAll = async (wire: Uint8Array[]): Promise<void> => {
+      for (const bytes of wire) {
+        const message = decode(mlsMessageDecoder, bytes);
+        if (message === undefined || message.wireformat !== wireformats.mls_private_message) throw new Error("baseline: not a private message");
+        const result = await processMessage({ context, state: bob, message: message as MlsFramedMessage });
+        if (result.kind !== "applicationMessage") throw new Error("baseline: not an application message");
+        bob = result.newState;
+      }
+    };
+    await decryptAll(await encryptAll(texts(WARMUP, "warmup").map((t) => utf8.encode(t))));
+    const encryptRates: number[] = [];
+    const decryptRates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const plain = texts(MESSAGES, `baseline ${run}`).map((t) => utf8.encode(t));
+      let t = performance.now();
+      const wire = await encryptAll(plain);
+      encryptRates.push(MESSAGES / elapsed(t));
+      t = performance.now();
+      await decryptAll(wire);
+      decryptRates.push(MESSAGES / elapsed(t));
+    }
+    const encrypt = median(encryptRates);
+    const decrypt = median(decryptRates);
+    return { encrypt, decrypt, encryptRates, decryptRates };
+  })();
+  section(
+    `Baseline: raw ts-mls 2.0.0-rc.10 with its DEFAULT crypto provider, ${MESSAGES} messages of 100 bytes (encrypt = createApplicationMessage + encode, decrypt = decode + processMessage), median of ${RUNS} runs`,
+    [
+      { name: "messaging.baseline_tsmls_encrypt", value: baseline.encrypt, unit: "msgs/s" },
+      { name: "messaging.baseline_tsmls_decrypt", value: baseline.decrypt, unit: "msgs/s" },
+    ],
+    [`runs: encrypt ${baseline.encryptRates.map((r) => r.toFixed(0)).join(" / ")}, decrypt ${baseline.decryptRates.map((r) => r.toFixed(0)).join(" / ")} msgs/s`],
+  );
+
+  // ───────────── 2. Burrow's pipelines in process: marmot layer + AccountStore, as account.ts runs them ─────────────
+  const inProcess = await (async () => {
+    const aliceSecret = generateSecretKey();
+    const alicePk = getPublicKey(aliceSecret);
+    const bobPk = getPublicKey(generateSecretKey());
+    const bobBundle = await generateKeyPackage(bobPk);
+    const created = await createGroup({ creatorPubkey: alicePk, members: [bobBundle.publicPackage], name: "", relays: ["ws://127.0.0.1:1"], adminPubkeys: [bobPk] });
+    const joined = await joinFromWelcome(created.welcome!, bobBundle, alicePk);
+    const groupId = nostrGroupIdHex(created.groupData);
+    const side = (pubkey: string, state: ClientState) => {
+      const store = AccountStore.open(join(dir, "inprocess"), pubkey);
+      store.upsertGroup({
+        id: groupId,
+        mls_group_id: Buffer.from(state.groupContext.groupId).toString("hex"),
+        kind: "direct",
+        name: "",
+        description: "",
+        admins: [alicePk, bobPk],
+        relays: [],
+        members: groupMembers(state),
+        peer: pubkey === alicePk ? bobPk : alicePk,
+        state: serializeGroupState(state),
+        epoch: Number(state.groupContext.epoch),
+        created_at: now(),
+        updated_at: now(),
+      });
+      return { store, state, keys: new EpochKeyCache(5) };
+    };
+    const alice = side(alicePk, created.state);
+    const bob = side(bobPk, joined.state);
+
+    // account.ts sendMessage + encryptAndPublish + publishMessage, minus the relay round trip.
+    const send = async (batch: string[], stages: Stages): Promise<NostrEvent[]> => {
+      const events: NostrEvent[] = [];
+      for (const text of batch) {
+        const rumor = await stages.time("rumor (kind 9, id hash)", () => chatMessageRumor(alicePk, text));
+        await stages.time("SQLite writes (3 transactions/msg, as the core does)", () =>
+          alice.store.transaction(() => {
+            alice.store.insertMessage({ id: rumor.id, group_id: groupId, sender: alicePk, kind: rumor.kind, content: rumor.content, tags: rumor.tags, created_at: rumor.created_at, status: "pending" });
+            alice.store.touchGroup(groupId, rumor.created_at);
+          }),
+        );
+        const encrypted = await stages.time("MLS encrypt (encryptRumor)", () => encryptRumor(alice.state, rumor));
+        const key = alice.keys.get(encrypted.state.groupContext.epoch) ?? (await alice.keys.remember(encrypted.state));
+        const event = await stages.time("kind 445 wrap + schnorr sign (fresh key)", () => wrapGroupMessage(encrypted.message, key));
+        alice.state = encrypted.state;
+        const stateBytes = await stages.time("serializeGroupState (every message)", () => serializeGroupState(encrypted.state));
+        await stages.time("SQLite writes (3 transactions/msg, as the core does)", () => {
+          alice.store.transaction(() => {
+            alice.store.markProcessed(event.id, 445, now());
+            alice.store.updateGroupState(groupId, stateBytes, Number(encrypted.state.groupContext.epoch));
+            alice.store.setMessageEventJson(rumor.id, JSON.stringify(event));
+          });
+          alice.store.updateMessageStatus(rumor.id, "sent");
+        });
+        events.push(event);
+      }
+      return events;
+    };
+
+    // account.ts drain + applyGroupEvent: events in batches, each batch's writes in one transaction.
+    const receive = async (wire: string[], stages: Stages): Promise<number> => {
+      let stored = 0;
+      for (let offset = 0; offset < wire.length; offset += INBOX_BATCH) {
+        const batch = wire.slice(offset, offset + INBOX_BATCH).map((json) => JSON.parse(json) as NostrEvent);
+        const writes: Array<() => void> = [];
+        for (const received of batch) {
+          if (await stages.time("SQLite writes (1 transaction/500 msgs)", () => bob.store.isProcessed(received.id))) continue;
+          const event = copyEvent(received);
+          const unwrapped = await stages.time("verify sig + unwrap (ChaCha20-Poly1305) + decode", () => unwrapGroupEvent(event, bob.keys));
+          const result = await stages.time("MLS decrypt (processGroupMessage)", () => processGroupMessage(bob.state, unwrapped.message));
+          if (result.kind !== "application") throw new Error(`in-process receive: ${result.kind}`);
+          bob.state = result.state;
+          const stateBytes = await stages.time("serializeGroupState (every message)", () => serializeGroupState(result.state));
+          const epoch = Number(result.state.groupContext.epoch);
+          const rumor = result.rumor;
+          writes.push(() => {
+            bob.store.markProcessed(event.id, event.kind, now());
+            bob.store.updateGroupState(groupId, stateBytes, epoch);
+            const cursor = bob.store.getMeta<number>(`cursor:445:${groupId}`) ?? 0;
+            if (event.created_at > cursor) bob.store.setMeta(`cursor:445:${groupId}`, event.created_at);
+            if (bob.store.insertMessage({ id: rumor.id, group_id: groupId, sender: rumor.pubkey, kind: rumor.kind, content: rumor.content, tags: rumor.tags, created_at: rumor.created_at, status: "received" })) {
+              stored += 1;
+              bob.store.touchGroup(groupId, rumor.created_at);
+            }
+          });
+        }
+        await stages.time("SQLite writes (1 transaction/500 msgs)", () =>
+          bob.store.transaction(() => {
+            for (const write of writes) write();
+          }),
+        );
+      }
+      return stored;
+    };
+
+    await bob.keys.remember(bob.state);
+    await receive((await send(texts(WARMUP, "warmup"), new Stages())).map((e) => JSON.stringify(e)), new Stages());
+    const runs: Array<{ sendRate: number; sendStages: Stages; receiveRate: number; receiveStages: Stages; stored: number; wire: string[] }> = [];
+    for (let run = 0; run < RUNS; run++) {
+      const sendStages = new Stages();
+      let t0 = performance.now();
+      const events = await send(texts(MESSAGES, `in-process ${run}`), sendStages);
+      const sendRate = MESSAGES / elapsed(t0);
+      const wire = events.map((e) => JSON.stringify(e));
+      const receiveStages = new Stages();
+      t0 = performance.now();
+      const stored = await receive(wire, receiveStages);
+      runs.push({ sendRate, sendStages, receiveRate: MESSAGES / elapsed(t0), receiveStages, stored, wire });
+    }
+    // The median run of each side, with its stages.
+    const medianRun = (rate: (r: (typeof runs)[number]) => number) => [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.length / 2)]!;
+    const { sendRate, sendStages } = medianRun((r) => r.sendRate);
+    const { receiveRate, receiveStages, stored } = medianRun((r) => r.receiveRate);
+    const wire = runs.at(-1)!.wire;
+    const events = wire.map((json) => JSON.parse(json) as NostrEvent);
+    // How much of "verify + unwrap" is the signature check alone.
+    const t = performance.now();
+    for (const json of wire) verifySignature(JSON.parse(json) as NostrEvent);
+    const verifyUs = ((performance.now() - t) * 1000) / MESSAGES;
+    const stateBytes = serializeGroupState(bob.state).length;
+    alice.store.close();
+    bob.store.close();
+    return { sendRate, receiveRate, stored, sendStages, receiveStages, verifyUs, eventBytes: wire[0]!.length, stateBytes, events, runs: runs.map((r) => [r.sendRate, r.receiveRate]) };
+  })();
+  const stageRows = (prefix: string, stages: Stages): Measurement[] =>
+    [...stages.ms].map(([stage, ms]) => ({ name: `${prefix}.${stage.split(" (")[0]!.replace(/[^a-z0-9]+/gi, "_").replace(/_+$/, "").toLowerCase()}`, value: (ms * 1000) / MESSAGES, unit: "µs/msg" }));
+  section(
+    `Burrow pipelines IN PROCESS (marmot layer + AccountStore on disk, the steps account.ts takes, no relay, no AppCore state pushes), ${MESSAGES} messages, median of ${RUNS} runs`,
+    [
+      { name: "messaging.inprocess_send", value: inProcess.sendRate, unit: "msgs/s", ratio: inProcess.sendRate / baseline.encrypt },
+      ...stageRows("messaging.inprocess_send_stage", inProcess.sendStages),
+      { name: "messaging.inprocess_receive", value: inProcess.receiveRate, unit: "msgs/s", ratio: inProcess.receiveRate / baseline.decrypt },
+      ...stageRows("messaging.inprocess_receive_stage", inProcess.receiveStages),
+      { name: "messaging.inprocess_receive_stage.of_which_schnorr_verify", value: inProcess.verifyUs, unit: "µs/msg" },
+    ],
+    [
+      `send stages: ${[...inProcess.sendStages.ms].map(([s, ms]) => `${s} ${((ms * 1000) / MESSAGES).toFixed(0)} µs`).join("; ")}`,
+      `receive stages: ${[...inProcess.receiveStages.ms].map(([s, ms]) => `${s} ${((ms * 1000) / MESSAGES).toFixed(0)} µs`).join("; ")}`,
+      `runs (send / receive msgs/s): ${inProcess.runs.map(([a, b]) => `${a!.toFixed(0)} / ${b!.toFixed(0)}`).join(", ")}; stored ${inProcess.stored}/${MESSAGES}; kind 445 event ${inProcess.eventBytes} B of JSON; serialized group state ${inProcess.stateBytes} B (written on every message); nostr crypto backend: ${nostrCryptoBackend()}`,
+      `ratio = Burrow / baseline (send vs ts-mls encrypt, receive vs ts-mls decrypt). Targets: receive ≥ 800 msgs/s, send ≥ 600 msgs/s`,
+    ],
+  );
+
+  // ───────────── 3 + 4. Two real AppCores talking through a relay in its own process (127.0.0.1) ─────────────
+  const logCounts = new Map<string, Map<string, number>>();
+  const makeCore = (name: string, relayUrl: string): Promise<AppCore> => {
+    const dataDir = join(dir, name);
+    const counts = logCounts.get(name) ?? new Map<string, number>();
+    logCounts.set(name, counts);
+    const log = (line: LogLine): void => {
+      let key = line.event;
+      if (line.event === "relay_publish") key = `relay_publish:${String(line["kind"])}:${Number(line["accepted"]) > 0 ? "ok" : "failed"}`;
+      if (line.event === "event_rejected") key = `event_rejected:${String(line["error"]).slice(0, 90)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    };
+    return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, defaultRelays: [relayUrl], timings: { ...FAST_TIMINGS, publishTimeoutMs: 8_000 }, log });
+  };
+  const waitFor = (core: AppCore, predicate: (s: AppState) => boolean, timeoutMs = 20_000): Promise<StateSnapshot> =>
+    new Promise((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        stop();
+        reject(new Error(`state not reached within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stop = core.subscribe((snapshot) => {
+        if (done || !predicate(snapshot.state)) return;
+        done = true;
+        clearTimeout(timer);
+        queueMicrotask(() => stop());
+        resolve(snapshot);
+      });
+    });
+  /** Resolves when `count()` reaches `target`, or after STALL_MS without progress, with the time of the last progress. */
+  const waitForCount = (count: () => number, target: number): Promise<number> =>
+    new Promise((resolve) => {
+      let last = -1;
+      let lastChange = performance.now();
+      const check = (): void => {
+        const value = count();
+        if (value !== last) {
+          last = value;
+          lastChange = performance.now();
+        }
+        if (value >= target || performance.now() - lastChange > STALL_MS) resolve(lastChange);
+        else setTimeout(check, 2);
+      };
+      check();
+    });
+  const authOf = (core: AppCore): { pubkey: string; npub: string } => {
+    const auth = core.snapshot().state.auth;
+    return auth.status === "logged_in" ? auth : { pubkey: "", npub: "" };
+  };
+  const countSent = (core: AppCore, name: string): number => {
+    const db = new Database(accountDatabasePath(join(dir, name), authOf(core).pubkey), { readonly: true });
+    try {
+      return (db.prepare("SELECT count(*) AS n FROM messages WHERE status = 'sent'").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  const rejections = (name: string): Array<[string, number]> => [...(logCounts.get(name) ?? [])].filter(([key]) => key.startsWith("event_rejected"));
+
+  /** A direct chat between two fresh accounts, warmed up, with the second one offline. */
+  const openPair = async (relayUrl: string, senderName: string, receiverName: string) => {
+    const sender = await makeCore(senderName, relayUrl);
+    const receiver = await makeCore(receiverName, relayUrl);
+    cores.push(sender, receiver);
+    for (const core of [sender, receiver]) await core.dispatch({ type: "CreateAccount" });
+    for (const core of [sender, receiver]) await waitFor(core, (s) => s.auth.status === "logged_in" && s.key_package.published && s.network.status === "online");
+    await sender.dispatch({ type: "CreateChat", peer: authOf(receiver).npub });
+    const chatId = (await waitFor(sender, (s) => s.open_chat !== null && !s.busy.creating_chat)).state.open_chat!.chat_id;
+    const invite = (await waitFor(receiver, (s) => s.invites.length === 1)).state.invites[0]!;
+    await receiver.dispatch({ type: "AcceptInvite", invite_id: invite.id });
+    await waitFor(receiver, (s) => s.open_chat?.chat_id === chatId);
+    for (const text of texts(WARMUP, "warmup")) await sender.dispatch({ type: "SendMessage", chat_id: chatId, text });
+    await waitFor(receiver, (s) => s.open_chat?.messages.some((m) => m.text.startsWith(`warmup ${WARMUP - 1}:`)) ?? false);
+    await receiver.dispatch({ type: "SetNetworkEnabled", enabled: false });
+    await waitFor(receiver, (s) => s.network.status === "off");
+    return { sender, receiver, chatId };
+  };
+
+  /** 2,000 SendMessage dispatched at once; done when the relay accepted every kind 445. */
+  const measureSend = async (core: AppCore, name: string, chatId: string, tag: string) => {
+    const counts = logCounts.get(name)!;
+    const accepted = (): number => counts.get("relay_publish:445:ok") ?? 0;
+    const failed = (): number => counts.get("relay_publish:445:failed") ?? 0;
+    const acceptedBefore = accepted();
+    const failedBefore = failed();
+    const sentBefore = countSent(core, name);
+    let pushes = -1;
+    const stop = core.subscribe(() => (pushes += 1));
+    const batch = texts(MESSAGES, tag);
+    const lastText = batch.at(-1)!;
+    const t0 = performance.now();
+    const shownAt = firstShown(core, (s) => s.open_chat?.messages.at(-1)?.text === lastText && s.open_chat.messages.every((m) => m.status !== "pending"), t0);
+    for (const text of batch) await core.dispatch({ type: "SendMessage", chat_id: chatId, text });
+    const dispatchSeconds = elapsed(t0);
+    const seconds = ((await waitForCount(() => accepted() - acceptedBefore + failed() - failedBefore, MESSAGES)) - t0) / 1000;
+    const shown = await shownAt();
+    stop();
+    const sent = countSent(core, name) - sentBefore;
+    return { seconds, dispatchSeconds, shown, pushes, sent, failed: failed() - failedBefore, lastText, rate: sent / seconds };
+  };
+
+  /** When `predicate` first holds in a pushed state, in seconds since `t0` (NaN if not within `graceMs` of `after`). */
+  const firstShown = (core: AppCore, predicate: (s: AppState) => boolean, t0: number) => {
+    let at = NaN;
+    const stop = core.subscribe((snapshot) => {
+      if (Number.isNaN(at) && predicate(snapshot.state)) at = elapsed(t0);
+    });
+    return async (graceMs = 5_000): Promise<number> => {
+      const deadline = performance.now() + graceMs;
+      while (Number.isNaN(at) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      stop();
+      return at;
+    };
+  };
+
+  /** Starts the receiver with `start` and waits for `target` message_received events (stored) and for `shown` in a push. */
+  const measureReceive = async (start: () => Promise<AppCore>, target: number, shown: (s: AppState) => boolean) => {
+    let stored = 0;
+    let pushes = 0;
+    const t0 = performance.now();
+    const core = await start();
+    const stopEvents = core.onEvent((event) => {
+      if (event.type === "message_received") stored += 1;
+    });
+    const stopPushes = core.subscribe(() => (pushes += 1));
+    pushes -= 1; // subscribe() calls back at once with the current snapshot
+    const visibleAt = firstShown(core, shown, t0);
+    const seconds = ((await waitForCount(() => stored, target)) - t0) / 1000;
+    const storedCount = stored;
+    const visible = await visibleAt();
+    const pushCount = pushes;
+    stopPushes();
+    stopEvents();
+    return { core, seconds, stored: storedCount, visible, pushes: pushCount, rate: storedCount / seconds };
+  };
+  const describeReceive = (r: { seconds: number; stored: number; visible: number }, target: number, what: string): string =>
+    `${what}: ${r.stored}/${target} stored after ${r.seconds.toFixed(2)} s${r.stored < target ? `, then nothing more for ${STALL_MS / 1000} s (rate = stored / time to the last one)` : ""}; last one shown after ${Number.isNaN(r.visible) ? "never (5 s wait)" : `${r.visible.toFixed(2)} s`}`;
+
+  // 3. The embedded relay (server/relay/relay.ts), as the app uses it.
+  const realRelay = await startChildRelay(join(dir, "relay.sqlite"));
+  childRelays.push(realRelay);
+  const t = performance.now();
+  const ingested = await publishAll(realRelay.url, inProcess.events);
+  const relayIngest = ingested / elapsed(t);
+  const real = await openPair(realRelay.url, "alice", "bob");
+  const realSend = await measureSend(real.sender, "alice", real.chatId, "core");
+  const realReceive = await measureReceive(
+    async () => {
+      await real.receiver.dispatch({ type: "SetNetworkEnabled", enabled: true });
+      return real.receiver;
+    },
+    MESSAGES,
+    (s) => s.open_chat?.messages.at(-1)?.text === realSend.lastText,
+  );
+  section(
+    `Burrow FULL PIPELINES, two real AppCores + the EMBEDDED RELAY (server/relay/relay.ts in its own process, ws://127.0.0.1; relay round trips included), ${MESSAGES} messages`,
+    [
+      { name: "messaging.relay_ingest_ceiling", value: relayIngest, unit: "msgs/s" },
+      { name: "messaging.core_send_via_relay", value: realSend.rate, unit: "msgs/s", ratio: realSend.rate / baseline.encrypt },
+      { name: "messaging.core_send_via_relay_state_pushes", value: realSend.pushes, unit: "pushes" },
+      { name: "messaging.core_receive_via_relay", value: realReceive.rate, unit: "msgs/s", ratio: realReceive.rate / baseline.decrypt },
+      { name: "messaging.core_receive_via_relay_stored", value: realReceive.stored, unit: "messages" },
+      { name: "messaging.core_receive_via_relay_state_pushes", value: realReceive.pushes, unit: "pushes" },
+    ],
+    [
+      `relay ingest ceiling: ${inProcess.events.length} pre-signed kind 445 published over one connection, 256 in flight: ${relayIngest.toFixed(0)} events/s (the relay alone)`,
+      `send: dispatched in ${realSend.dispatchSeconds.toFixed(2)} s; ${realSend.sent}/${MESSAGES} relay-accepted ("sent") after ${realSend.seconds.toFixed(2)} s; last one shown as sent after ${Number.isNaN(realSend.shown) ? "never" : `${realSend.shown.toFixed(2)} s`}; ${realSend.failed} failed publishes`,
+      describeReceive(realReceive, MESSAGES, "receive (offline during the send, then network on)"),
+      ...rejections("bob").map(([key, n]) => `  bob ${key}: ${n}`),
+      `targets: receive ≥ 800 msgs/s, send ≥ 600 msgs/s; ratio = core / baseline (send vs encrypt, receive vs decrypt)`,
+    ],
+  );
+  await real.sender.close();
+  await real.receiver.close();
+  cores.length = 0;
+  await realRelay.close();
+
+  // 4. The same through the stub relay (bench/stubRelay.ts): no REQ limit, stored order, no ingest ceiling.
+  const stubRelay = await startChildRelay("", true);
+  childRelays.push(stubRelay);
+  const stub = await openPair(stubRelay.url, "carol", "dave");
+  const stubSend = await measureSend(stub.sender, "carol", stub.chatId, "stub");
+  const stubReceive = await measureReceive(
+    async () => {
+      await stub.receiver.dispatch({ type: "SetNetworkEnabled", enabled: true });
+      return stub.receiver;
+    },
+    MESSAGES,
+    (s) => s.open_chat?.messages.at(-1)?.text === stubSend.lastText,
+  );
+  const carolPubkey = authOf(stub.sender).pubkey;
+  await stub.sender.close();
+  await stub.receiver.close();
+  cores.length = 0;
+
+  // Backlog: built straight through the marmot layer from Carol's stored group state, Dave's core starts fresh.
+  const backlog = await (async () => {
+    const store = AccountStore.open(join(dir, "carol"), carolPubkey);
+    const row = store.getGroup(stub.chatId)!;
+    store.close();
+    let state = deserializeGroupState(row.state);
+    const keys = new EpochKeyCache(5);
+    const backlogTexts = texts(BACKLOG, "backlog");
+    let t0 = performance.now();
+    const events: NostrEvent[] = [];
+    for (const text of backlogTexts) {
+      const sent = await sendRumor(state, keys, chatMessageRumor(carolPubkey, text));
+      state = sent.state;
+      events.push(sent.event);
+    }
+    const buildSeconds = elapsed(t0);
+    t0 = performance.now();
+    const accepted = await publishAll(stubRelay.url, events);
+    return { buildSeconds, accepted, publishSeconds: elapsed(t0), last: backlogTexts.at(-1)! };
+  })();
+  const backlogReceive = await measureReceive(
+    async () => {
+      const core = await makeCore("dave", stubRelay.url);
+      cores.push(core);
+      return core;
+    },
+    BACKLOG,
+    (s) => s.chats.find((c) => c.id === stub.chatId)?.last_message === backlog.last,
+  );
+  section(
+    `Burrow FULL PIPELINES, two real AppCores + a STUB RELAY (bench/stubRelay.ts in its own process: every stored event per REQ in publish order, no ingest cost) — the core's own cost`,
+    [
+      { name: "messaging.core_send_stub_relay", value: stubSend.rate, unit: "msgs/s", ratio: stubSend.rate / baseline.encrypt },
+      { name: "messaging.core_send_stub_relay_state_pushes", value: stubSend.pushes, unit: "pushes" },
+      { name: "messaging.core_receive_stub_relay", value: stubReceive.rate, unit: "msgs/s", ratio: stubReceive.rate / baseline.decrypt },
+      { name: "messaging.core_receive_stub_relay_stored", value: stubReceive.stored, unit: "messages" },
+      { name: "messaging.core_receive_stub_relay_state_pushes", value: stubReceive.pushes, unit: "pushes" },
+      { name: "messaging.backlog_10k_stub_relay_seconds", value: backlogReceive.seconds, unit: "s" },
+      { name: "messaging.backlog_10k_stub_relay_stored", value: backlogReceive.stored, unit: "messages" },
+      { name: "messaging.backlog_10k_stub_relay_rate", value: backlogReceive.rate, unit: "msgs/s" },
+      { name: "messaging.backlog_10k_stub_relay_state_pushes", value: backlogReceive.pushes, unit: "pushes" },
+    ],
+    [
+      `send: dispatched in ${stubSend.dispatchSeconds.toFixed(2)} s; ${stubSend.sent}/${MESSAGES} accepted ("sent") after ${stubSend.seconds.toFixed(2)} s; last one shown as sent after ${Number.isNaN(stubSend.shown) ? "never" : `${stubSend.shown.toFixed(2)} s`}; ${stubSend.failed} failed publishes`,
+      describeReceive(stubReceive, MESSAGES, "receive (offline during the send, then network on)"),
+      describeReceive(backlogReceive, BACKLOG, `backlog of ${BACKLOG} from AppCore.create (fresh start; pushes counted after create returned)`),
+      `  (backlog built with the marmot layer in ${backlog.buildSeconds.toFixed(2)} s = ${(BACKLOG / backlog.buildSeconds).toFixed(0)} msgs/s encrypt+wrap+sign; stub accepted ${backlog.accepted} in ${backlog.publishSeconds.toFixed(2)} s)`,
+      ...rejections("dave").map(([key, n]) => `  dave ${key}: ${n}`),
+      `targets: receive ≥ 800 msgs/s, send ≥ 600 msgs/s; backlog < 5 s with O(1) pushes per burst`,
+    ],
+  );
+  await backlogReceive.core.close();
+  cores.length = 0;
+  await stubRelay.close();
+
+  // ───────────── 5. Group creation with fresh KeyPackages (marmot layer createGroup / addMembers) ─────────────
+  const groupRows: Measurement[] = [];
+  const groupLines: string[] = [];
+  const creator = getPublicKey(generateSecretKey());
+  const creatorBundle = await generateKeyPackage(creator);
+  const relays = ["wss://relay.example.org"];
+  const welcomeSizes = (welcome: NonNullable<Awaited<ReturnType<typeof addMembers>>["welcome"]>): string => {
+    const sizes = giftWrapSizes(welcomeRumor(welcome, { senderPubkey: creator, keyPackageEventId: "0".repeat(64), relays }));
+    return `kind 444 rumor ${sizes.rumor} B, seal ${sizes.seal} B (NIP-44 plaintext limit ${NIP44_MAX_PLAINTEXT} B per layer)`;
+  };
+  for (const size of GROUP_SIZES) {
+    const members: KeyPackage[] = [];
+    for (let i = 1; i < size; i++) members.push((await generateKeyPackage(getPublicKey(generateSecretKey()))).publicPackage);
+    const freshCreator = await generateKeyPackage(creator);
+    const t0 = performance.now();
+    try {
+      const created = await createGroup({ creatorPubkey: creator, creatorKeyPackage: freshCreator, members, name: `bench ${size}`, relays });
+      const ms = performance.now() - t0;
+      groupRows.push({ name: `messaging.group_create_${size}_members`, value: ms, unit: "ms" });
+      groupLines.push(`${size} members: one commit; ${welcomeSizes(created.welcome!)}`);
+      continue;
+    } catch (error) {
+      if (!(error instanceof MarmotError && error.code === "welcome_too_large")) throw error;
+      groupRows.push({ name: `messaging.group_create_${size}_members_one_commit_refused`, value: performance.now() - t0, unit: "ms" });
+      groupLines.push(`${size} members in one commit: refused (welcome_too_large: ${error.message})`);
+    }
+    // Batches that fit, as a measurement only: the core has no batching of its own. A refused batch
+    // shrinks by a fifth (the "needs N bytes" of the error is no guide: NIP-44 pads to buckets, so the
+    // wrap's size jumps); batches only shrink, as the ratchet tree in every Welcome grows with the group.
+    let state = (await createGroup({ creatorPubkey: creator, creatorKeyPackage: creatorBundle, members: [], name: `bench ${size}`, relays })).state;
+    let remaining = members;
+    let chunk = remaining.length;
+    let commitMs = 0;
+    let refusedMs = 0;
+    let refusals = 0;
+    const batchSizes: number[] = [];
+    let stuck: string | null = null;
+    let lastWelcome = "";
+    while (remaining.length > 0) {
+      chunk = Math.min(chunk, remaining.length);
+      const t1 = performance.now();
+      try {
+        const outcome = await addMembers(state, remaining.slice(0, chunk));
+        commitMs += performance.now() - t1;
+        state = outcome.state;
+        lastWelcome = welcomeSizes(outcome.welcome!);
+        batchSizes.push(chunk);
+        remaining = remaining.slice(chunk);
+      } catch (error) {
+        if (!(error instanceof MarmotError && error.code === "welcome_too_large")) throw error;
+        refusedMs += performance.now() - t1;
+        refusals += 1;
+        if (chunk === 1) {
+          stuck = error.message;
+          break;
+        }
+        chunk = Math.max(1, Math.min(chunk - 1, Math.floor(chunk * 0.8)));
+      }
+    }
+    const reached = groupMembers(state).length;
+    groupRows.push(
+      { name: `messaging.group_create_${size}_members_batched`, value: commitMs, unit: "ms" },
+      { name: `messaging.group_create_${size}_members_batched_refused_tries`, value: refusedMs, unit: "ms" },
+      { name: `messaging.group_create_${size}_members_batched_commits`, value: batchSizes.length, unit: "commits" },
+      { name: `messaging.group_create_${size}_members_batched_reached`, value: reached, unit: "members" },
+    );
+    groupLines.push(
+      `${size} members in batches (bench-only; the core has no batching): ${batchSizes.length} commits adding [${batchSizes.join(", ")}] in ${commitMs.toFixed(0)} ms (+ ${refusals} refused tries, ${refusedMs.toFixed(0)} ms); group reached ${reached}/${size} members` +
+        (stuck ? `; stuck: not even one more member fits (${stuck})` : "") +
+        `; last accepted Welcome: ${lastWelcome}`,
+    );
+  }
+  section("Group creation: createGroup / addMembers with fresh KeyPackages (commit + Welcome built and size-checked, nothing published)", groupRows, groupLines);
+  notes.push(`total runtime ${elapsed(started).toFixed(1)} s`);
+} finally {
+  for (const core of cores) await core.close();
+  for (const child of childRelays) await child.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+for (const note of notes) console.log(`\n${note}`);
+await recordResults(results);

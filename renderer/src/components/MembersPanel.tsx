@@ -1,0 +1,170 @@
+import { useCallback, useId, useState, type FormEvent } from "react";
+import type { OpenChatState, ProfileView, Toast } from "../../../shared/state";
+import { openChatTitle, profileName } from "../format";
+import { parseMemberInput } from "../groupInput";
+import { useDispatch } from "../hooks/useDispatch";
+import { ConfirmDialog } from "./ConfirmDialog";
+import { RenameGroupDialog } from "./RenameGroupDialog";
+
+interface MembersPanelProps {
+  id: string;
+  chat: OpenChatState;
+  /** Our own identity, listed as "(you)" whether or not the core counts us among the members. */
+  me: ProfileView;
+  /** busy.updating_group: a group commit is on its way; group changes wait for it. */
+  updating: boolean;
+  toasts: Toast[];
+}
+
+/** We first, then the others in the core's order. */
+function withSelf(members: ProfileView[], me: ProfileView): ProfileView[] {
+  const self = members.find((member) => member.pubkey === me.pubkey) ?? me;
+  return [self, ...members.filter((member) => member.pubkey !== me.pubkey)];
+}
+
+/**
+ * A group's members, and what we may do to the group: admins add, remove and rename; everyone may leave.
+ * Nothing changes a group we left.
+ */
+export function MembersPanel({ id, chat, me, updating, toasts }: MembersPanelProps) {
+  const dispatch = useDispatch();
+  const [removing, setRemoving] = useState<ProfileView | null>(null);
+  const [renaming, setRenaming] = useState(false);
+  const [leaving, setLeaving] = useState(false);
+  const closeRename = useCallback(() => setRenaming(false), []);
+  const members = withSelf(chat.members, me);
+  const canManage = chat.am_admin && !chat.left;
+  const title = openChatTitle(chat);
+
+  return (
+    <section id={id} aria-label="Members" className="members-panel">
+      <ul role="list" aria-label="Group members" className="member-list">
+        {members.map((member) => {
+          const self = member.pubkey === me.pubkey;
+          const name = profileName(member);
+          return (
+            <li key={member.pubkey} className="member">
+              <span className="member-label">
+                <span className="member-name" title={member.npub}>
+                  {name}
+                </span>
+                {chat.admins.includes(member.pubkey) && <span className="member-tag"> (admin)</span>}
+                {self && <span className="member-tag"> (you)</span>}
+              </span>
+              {canManage && !self && (
+                <button type="button" className="small-button" disabled={updating} aria-label={`Remove ${name}`} onClick={() => setRemoving(member)}>
+                  Remove
+                </button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {canManage && <AddMemberForm chat={chat} me={me.pubkey} updating={updating} />}
+      {updating && (
+        <p role="status" className="busy-status">
+          <span className="spinner" aria-hidden="true" />
+          Updating group…
+        </p>
+      )}
+      {!chat.left && (
+        <div className="row members-actions">
+          {canManage && (
+            <button type="button" disabled={updating} onClick={() => setRenaming(true)}>
+              Rename group
+            </button>
+          )}
+          <button type="button" className="danger-outline" disabled={updating} onClick={() => setLeaving(true)}>
+            Leave group
+          </button>
+        </div>
+      )}
+      {removing && (
+        <ConfirmDialog
+          title="Remove member"
+          message={`Remove ${profileName(removing)} from ${title}? They will not receive the group's new messages.`}
+          confirmLabel="Remove"
+          onCancel={() => setRemoving(null)}
+          onConfirm={() => {
+            void dispatch({ type: "RemoveMember", chat_id: chat.chat_id, member: removing.pubkey });
+            setRemoving(null);
+          }}
+        />
+      )}
+      {leaving && (
+        <ConfirmDialog
+          title="Leave group"
+          message={`Leave ${title}? You will stop receiving its messages; its history stays here.`}
+          confirmLabel="Leave"
+          onCancel={() => setLeaving(false)}
+          onConfirm={() => {
+            void dispatch({ type: "LeaveGroup", chat_id: chat.chat_id });
+            setLeaving(false);
+          }}
+        />
+      )}
+      {renaming && <RenameGroupDialog chat={chat} updating={updating} toasts={toasts} onClose={closeRename} />}
+    </section>
+  );
+}
+
+function AddMemberForm({ chat, me, updating }: { chat: OpenChatState; me: string; updating: boolean }) {
+  const dispatch = useDispatch();
+  const fieldId = useId();
+  const errorId = useId();
+  const [input, setInput] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [adding, setAdding] = useState(false);
+
+  const parsed = parseMemberInput(
+    input,
+    me,
+    chat.members.map((member) => member.pubkey),
+    "Already in this group",
+  );
+  const shownError = touched && input.trim() !== "" && !parsed.ok ? parsed.error : null;
+
+  const add = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
+    event.preventDefault();
+    setTouched(true);
+    if (!parsed.ok || updating || adding) return;
+    setAdding(true);
+    const reply = await dispatch({ type: "AddMembers", chat_id: chat.chat_id, members: [parsed.pubkey] });
+    setAdding(false);
+    if (reply.ok) {
+      setInput("");
+      setTouched(false);
+    }
+  };
+
+  return (
+    <form className="add-member-form" onSubmit={(event) => void add(event)} noValidate>
+      <label htmlFor={fieldId}>Add member npub</label>
+      <div className="row add-member-row">
+        <input
+          id={fieldId}
+          type="text"
+          className="text-input mono"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="npub1…"
+          value={input}
+          onChange={(event) => {
+            setInput(event.target.value);
+            setTouched(true);
+          }}
+          aria-invalid={shownError !== null}
+          aria-describedby={shownError ? errorId : undefined}
+        />
+        <button type="submit" disabled={!parsed.ok || updating || adding}>
+          Add to group
+        </button>
+      </div>
+      {shownError && (
+        <p id={errorId} role="alert" className="field-error">
+          {shownError}
+        </p>
+      )}
+    </form>
+  );
+}
