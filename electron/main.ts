@@ -8,6 +8,7 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  Notification,
   screen,
   session,
   shell,
@@ -258,8 +259,27 @@ function start(): void {
       const agentApiUrl = agentApiUrlFromEnv(process.env) ?? PUBLIC_AGENT_API_URL;
       const created = await AppCore.create({ secretStore, dataDir: app.getPath("userData"), log, defaultRelays, agentApiUrl });
       core = created;
+      /** A native notification for a new message while the window is not focused (muted chats never get here). */
+      const showNotification = (owner: AppCore, note: NonNullable<StateSnapshot["state"]["notification"]>): void => {
+        if (!Notification.isSupported() || (mainWindow !== null && !mainWindow.isDestroyed() && mainWindow.isFocused())) return;
+        const notification = new Notification({ title: note.title, body: note.body, silent: false });
+        notification.on("click", () => {
+          if (mainWindow !== null && !mainWindow.isDestroyed()) {
+            if (mainWindow.isMinimized()) mainWindow.restore();
+            mainWindow.focus();
+          }
+          void owner.dispatch({ type: "OpenChat", chat_id: note.chat_id });
+        });
+        notification.show();
+      };
+      let notified = created.snapshot().state.notification?.seq ?? 0;
       created.subscribe((snapshot) => {
         if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, snapshot);
+        const note = snapshot.state.notification;
+        if (note && note.seq > notified) {
+          notified = note.seq;
+          showNotification(created, note);
+        }
       });
       mainWindow = createWindow();
     })
