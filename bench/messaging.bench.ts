@@ -63,7 +63,6 @@ import {
 } from "../electron/core/marmot/index.js";
 import { FileSecretStore } from "../electron/core/secretStore.js";
 import { AccountStore, accountDatabasePath } from "../electron/core/storage/accountStore.js";
-import { FAST_TIMINGS } from "../electron/core/testing.js";
 import { publishAll, startChildRelay, type ChildRelay } from "./benchRelay.js";
 import { printTable, recordResults, type Measurement } from "./results.js";
 
@@ -328,7 +327,8 @@ try {
       if (line.event === "event_rejected") key = `event_rejected:${String(line["error"]).slice(0, 90)}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     };
-    return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, defaultRelays: [relayUrl], timings: { ...FAST_TIMINGS, publishTimeoutMs: 8_000 }, log });
+    // The app's default timings; no agent API (nothing listens on port 9).
+    return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, defaultRelays: [relayUrl], agentApiUrl: "http://127.0.0.1:9", log });
   };
   const waitFor = (core: AppCore, predicate: (s: AppState) => boolean, timeoutMs = 20_000): Promise<StateSnapshot> =>
     new Promise((resolve, reject) => {
@@ -593,8 +593,8 @@ try {
       groupRows.push({ name: `messaging.group_create_${size}_members_one_commit_refused`, value: performance.now() - t0, unit: "ms" });
       groupLines.push(`${size} members in one commit: refused (welcome_too_large: ${error.message})`);
     }
-    // Batches that fit, as a measurement only: the core has no batching of its own. A refused batch
-    // shrinks by a fifth (the "needs N bytes" of the error is no guide: NIP-44 pads to buckets, so the
+    // Batches that fit (the core halves a refused batch; this search shrinks by a fifth to find the
+    // ceiling). A refused batch shrinks by a fifth (the "needs N bytes" of the error is no guide: NIP-44 pads to buckets, so the
     // wrap's size jumps); batches only shrink, as the ratchet tree in every Welcome grows with the group.
     let state = (await createGroup({ creatorPubkey: creator, creatorKeyPackage: creatorBundle, members: [], name: `bench ${size}`, relays })).state;
     let remaining = members;
@@ -634,7 +634,7 @@ try {
       { name: `messaging.group_create_${size}_members_batched_reached`, value: reached, unit: "members" },
     );
     groupLines.push(
-      `${size} members in batches (bench-only; the core has no batching): ${batchSizes.length} commits adding [${batchSizes.join(", ")}] in ${commitMs.toFixed(0)} ms (+ ${refusals} refused tries, ${refusedMs.toFixed(0)} ms); group reached ${reached}/${size} members` +
+      `${size} members in the largest batches that fit (bench-only search): ${batchSizes.length} commits adding [${batchSizes.join(", ")}] in ${commitMs.toFixed(0)} ms (+ ${refusals} refused tries, ${refusedMs.toFixed(0)} ms); group reached ${reached}/${size} members` +
         (stuck ? `; stuck: not even one more member fits (${stuck})` : "") +
         `; last accepted Welcome: ${lastWelcome}`,
     );

@@ -78,6 +78,7 @@ const MAX_PUBLISHES_IN_FLIGHT = 16;
 /** Events per page of a catch-up query; relays cap pages, so a full page means there are older ones. */
 const CATCH_UP_PAGE = 500;
 const MAX_CATCH_UP_PAGE = 8_000;
+const MAX_CATCH_UP_PAGES = 200;
 /** A backlog at least this long shows "Syncing done/total", updated at most this often. */
 const SYNC_PROGRESS_FROM = 50;
 const SYNC_PROGRESS_EVERY_MS = 250;
@@ -136,6 +137,7 @@ export class Account {
   private readonly seen = new Set<string>();
   private readonly announce: CoreEvent[] = [];
   private readonly inserts: Array<{ order: [number, number, number]; write: () => void }> = [];
+  private readonly dirtyStates = new Set<string>();
   private readonly pendingCommits = new Set<string>();
   private publishing = 0;
   private readonly publishSlots: Array<() => void> = [];
@@ -656,7 +658,20 @@ export class Account {
   /** One commit adding these members (inside the MLS queue), then their Welcomes. */
   private async addChosen(groupId: string, chosen: Array<Awaited<ReturnType<typeof selectKeyPackage>>>): Promise<void> {
     const group = this.loaded(groupId);
-    const outcome = await addMembers(group.state, chosen.map((c) => c.keyPackage));
+    let outcome: CommitOutcome;
+    try {
+      outcome = await addMembers(group.state, chosen.map((c) => c.keyPackage));
+    } catch (error) {
+      if (!(error instanceof MarmotError) || error.code !== "welcome_too_large") throw error;
+      // The Welcome carries the whole ratchet tree and must fit one gift wrap: add fewer at a time.
+      if (chosen.length === 1) {
+        throw new UserError(`The group is too large to invite more members (${group.row.members.length}): a Marmot invitation would not fit one gift wrap.`);
+      }
+      const half = Math.ceil(chosen.length / 2);
+      await this.addChosen(groupId, chosen.slice(0, half));
+      await this.addChosen(groupId, chosen.slice(half));
+      return;
+    }
     await this.adoptOwnCommit(groupId, outcome, { type: "added", targets: chosen.map((c) => c.pubkey) });
     if (outcome.welcome) await this.sendWelcomes(outcome.welcome, chosen, this.publishRelays(group.row));
   }
@@ -929,14 +944,18 @@ export class Account {
       // (many events in the same seconds), ask for bigger pages, up to the most relays serve.
       let until = first.oldest;
       let limit = CATCH_UP_PAGE;
-      while (!this.closed && limit <= MAX_CATCH_UP_PAGE) {
+      for (let pages = 0; !this.closed && pages < MAX_CATCH_UP_PAGES; pages++) {
         const older = await this.ctx.pool.query(first.filters.map((f) => ({ ...f, until, limit })), this.ctx.timings.relayQueryMs, [relay]);
         const fresh = older.filter((e) => !this.seen.has(e.id));
         for (const event of fresh) this.receive(event, null);
         backfilled += fresh.length;
         if (older.length < limit) break;
-        if (fresh.length === 0) limit *= 2;
-        else until = Math.min(...older.map((e) => e.created_at));
+        const oldest = Math.min(...older.map((e) => e.created_at));
+        if (fresh.length > 0) until = oldest;
+        else if (limit < MAX_CATCH_UP_PAGE) limit *= 2;
+        // Nothing new even in the biggest page the relay serves: what else is in this second is out
+        // of reach through this relay; go on with the seconds before it.
+        else until = oldest - 1;
       }
     }
     this.ctx.log({ event: "caught_up", subscription: id, received: first?.count ?? 0, backfilled });
@@ -989,7 +1008,7 @@ export class Account {
                   s.sync = { done, total };
                 });
                 // Crypto here rarely waits on I/O: give the event loop a turn so the progress is pushed.
-                await new Promise((resolve) => setTimeout(resolve, 20));
+                await new Promise((resolve) => setImmediate(resolve));
               }
               if (this.ctx.store.isProcessed(event.id)) continue;
               try {
@@ -1002,9 +1021,15 @@ export class Account {
           });
           if (this.closed) return;
           const inserts = this.inserts.splice(0).sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+          const states = [...this.dirtyStates].flatMap((id) => {
+            const group = this.groups.get(id);
+            return group ? [{ id, bytes: serializeGroupState(group.state), epoch: Number(group.state.groupContext.epoch) }] : [];
+          });
+          this.dirtyStates.clear();
           this.ctx.store.transaction(() => {
             for (const write of writes) write();
             for (const insert of inserts) insert.write();
+            for (const state of states) this.ctx.store.updateGroupState(state.id, state.bytes, state.epoch);
           });
           // Told only after the batch is stored: a listener never sees something a crash could lose.
           const announced = this.announce.splice(0);
@@ -1131,11 +1156,10 @@ export class Account {
       return this.applyCommit(groupId, event, result, previousData, writes);
     }
     group.state = result.state;
-    const stateBytes = serializeGroupState(result.state);
-    const epoch = Number(result.state.groupContext.epoch);
+    // The group's state is serialized and stored once per batch (see drain), not once per message.
+    this.dirtyStates.add(groupId);
     const advance = () => {
       this.ctx.store.markProcessed(event.id, event.kind, now());
-      this.ctx.store.updateGroupState(groupId, stateBytes, epoch);
       const cursor = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
       if (event.created_at > cursor) this.ctx.store.setMeta(groupCursorKey(groupId), event.created_at);
     };

@@ -60,7 +60,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const log = options.log ?? (() => {});
 
-  const repository = new BurrowEventRepository(options.dbPath ?? ":memory:");
+  // Pages of up to 5,000 stored events (default 500 when a REQ names no limit): a member back from a
+  // night offline catches up in a few requests.
+  const repository = new BurrowEventRepository(options.dbPath ?? ":memory:", { defaultLimit: 500 });
   await repository.init();
 
   const delivery = new LiveDelivery();
