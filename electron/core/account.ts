@@ -339,25 +339,30 @@ export class Account {
         work = () => this.leaveGroup(action.chat_id);
         break;
     }
-    const token = this.ctx.tokens.issue("group_update");
+    return this.withBusy("updating_group", "group_update", () => work(), "Could not update the group");
+  }
+
+  /** Runs `work` with a busy flag up: a current result opens its chat, a failure ends busy with one toast. */
+  private withBusy(flag: "creating_chat" | "updating_group", kind: EffectKind, work: (token: EffectToken<EffectKind>) => Promise<string | null>, failure: string): DispatchReply {
+    const token = this.ctx.tokens.issue(kind);
     this.ctx.update((s) => {
-      s.busy.updating_group = true;
+      s.busy[flag] = true;
     });
-    work().then(
+    const done = (): boolean => {
+      if (!this.current(token)) return false;
+      this.ctx.update((s) => {
+        s.busy[flag] = false;
+      });
+      return true;
+    };
+    work(token).then(
       (chatId) => {
-        if (!this.current(token)) return;
-        this.ctx.update((s) => {
-          s.busy.updating_group = false;
-        });
+        if (!done()) return;
         if (chatId) this.openChat(chatId);
         else this.refresh();
       },
       (error: unknown) => {
-        if (!this.current(token)) return;
-        this.ctx.update((s) => {
-          s.busy.updating_group = false;
-        });
-        this.ctx.toast("error", error instanceof UserError ? error.message : `Could not update the group: ${describeError(error)}`);
+        if (done()) this.ctx.toast("error", error instanceof UserError ? error.message : `${failure}: ${describeError(error)}`);
       },
     );
     return { ok: true };
@@ -407,27 +412,7 @@ export class Account {
     const existing = this.ctx.store.findDirectGroup(parsed.pubkey);
     if (existing) return this.openChat(existing.id);
     if (this.ctx.state().busy.creating_chat) return this.refuse("A chat is already being created. Try again in a moment.");
-    const token = this.ctx.tokens.issue("create_chat");
-    this.ctx.update((s) => {
-      s.busy.creating_chat = true;
-    });
-    this.openOrCreateDirectChat(parsed.pubkey, token).then(
-      (chatId) => {
-        if (chatId === null || !this.current(token)) return;
-        this.ctx.update((s) => {
-          s.busy.creating_chat = false;
-        });
-        this.openChat(chatId);
-      },
-      (error: unknown) => {
-        if (!this.current(token)) return;
-        this.ctx.update((s) => {
-          s.busy.creating_chat = false;
-        });
-        this.ctx.toast("error", error instanceof UserError ? error.message : `Could not create the chat: ${describeError(error)}`);
-      },
-    );
-    return { ok: true };
+    return this.withBusy("creating_chat", "create_chat", (token) => this.openOrCreateDirectChat(parsed.pubkey, token), "Could not create the chat");
   }
 
   /**
@@ -484,32 +469,7 @@ export class Account {
         throw new UserError(`Could not create the chat: no relay accepted it (${commitOutcome.failed[0]?.reason ?? "no relays"})`);
       }
       if (!this.current(token)) return null;
-      const keys = new EpochKeyCache(RETAINED_EPOCHS);
-      const key = await keys.remember(created.state);
-      const createdAt = now();
-      const row: GroupInput = {
-        id: groupId,
-        mls_group_id: Buffer.from(created.state.groupContext.groupId).toString("hex"),
-        kind: "direct",
-        name: created.groupData.name,
-        description: created.groupData.description,
-        admins: created.groupData.adminPubkeys,
-        relays,
-        members: groupMembers(created.state),
-        peer,
-        state: serializeGroupState(created.state),
-        epoch: Number(created.state.groupContext.epoch),
-        created_at: createdAt,
-        updated_at: createdAt,
-      };
-      this.ctx.store.transaction(() => {
-        this.ctx.store.upsertGroup(row);
-        this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
-        this.ctx.store.setMeta(groupCursorKey(groupId), createdAt);
-      });
-      this.groups.set(groupId, { row: { ...row, last_read_at: 0 }, state: created.state, keys });
-      this.ctx.pool.refresh("groups");
-      this.ctx.pool.refresh("profiles");
+      await this.storeNewGroup({ state: created.state, kind: "direct", peer, relays, createdAt: now() });
 
       // The Welcome goes out only after a relay accepted the commit that adds the peer.
       const rumor = welcomeRumor(created.welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: chosen.event.id, relays });
@@ -565,38 +525,54 @@ export class Account {
   }
 
   private async saveJoinedGroup(state: ClientState, groupData: MarmotGroupData, inviter: string, joinedAt: number): Promise<void> {
-    const groupId = nostrGroupIdHex(groupData);
     const members = groupMembers(state);
     const others = members.filter((m) => m !== this.ctx.keys.pubkey);
     const direct = members.length === 2 && groupData.name === "";
+    await this.storeNewGroup({ state, kind: direct ? "direct" : "group", peer: direct ? (others[0] ?? inviter) : null, relays: groupData.relays, createdAt: joinedAt });
+  }
+
+  // ---- Groups ----
+
+  /** Stores a group we just made or joined (row, epoch key, cursor, an optional system line) and starts following it. */
+  private async storeNewGroup(input: {
+    state: ClientState;
+    kind: GroupRow["kind"];
+    peer: string | null;
+    relays: string[];
+    createdAt: number;
+    line?: { event: Pick<Event, "id" | "created_at">; data: SystemLineData };
+  }): Promise<string> {
+    const data = readGroupData(input.state);
+    const groupId = nostrGroupIdHex(data);
     const keys = new EpochKeyCache(RETAINED_EPOCHS);
-    const key = await keys.remember(state);
+    const key = await keys.remember(input.state);
     const row: GroupInput = {
       id: groupId,
-      mls_group_id: Buffer.from(state.groupContext.groupId).toString("hex"),
-      kind: direct ? "direct" : "group",
-      name: groupData.name,
-      description: groupData.description,
-      admins: groupData.adminPubkeys,
-      relays: groupData.relays,
-      members,
-      peer: direct ? (others[0] ?? inviter) : null,
-      state: serializeGroupState(state),
-      epoch: Number(state.groupContext.epoch),
-      created_at: joinedAt,
+      mls_group_id: Buffer.from(input.state.groupContext.groupId).toString("hex"),
+      kind: input.kind,
+      name: data.name,
+      description: data.description,
+      admins: data.adminPubkeys,
+      relays: input.relays,
+      members: groupMembers(input.state),
+      peer: input.peer,
+      state: serializeGroupState(input.state),
+      epoch: Number(input.state.groupContext.epoch),
+      created_at: input.createdAt,
       updated_at: now(),
     };
     this.ctx.store.transaction(() => {
       this.ctx.store.upsertGroup(row);
       this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
-      this.ctx.store.setMeta(groupCursorKey(groupId), joinedAt);
+      this.ctx.store.setMeta(groupCursorKey(groupId), input.createdAt);
+      if (input.line) this.systemLine(groupId, input.line.event, input.line.data);
     });
-    this.groups.set(groupId, { row: { ...row, last_read_at: 0 }, state, keys });
+    this.groups.set(groupId, { row: { ...row, last_read_at: 0 }, state: input.state, keys });
     this.ctx.pool.refresh("groups");
     this.ctx.pool.refresh("profiles");
+    return groupId;
   }
 
-  // ---- Groups ----
 
   /** A new group we administer: created with the first members that fit one Welcome, then the rest in further commits. */
   private async createGroupChat(name: string, description: string, members: string[], admins: string[]): Promise<string> {
@@ -609,34 +585,14 @@ export class Account {
       if (!created.commit || !created.welcome) throw new Error("the group was created without its members");
       const groupId = nostrGroupIdHex(created.groupData);
       const event = await this.publishCommit(created.commit, created.previousState, relays);
-      const keys = new EpochKeyCache(RETAINED_EPOCHS);
-      const key = await keys.remember(created.state);
-      const createdAt = now();
-      const row: GroupInput = {
-        id: groupId,
-        mls_group_id: Buffer.from(created.state.groupContext.groupId).toString("hex"),
+      await this.storeNewGroup({
+        state: created.state,
         kind: "group",
-        name: created.groupData.name,
-        description: created.groupData.description,
-        admins: created.groupData.adminPubkeys,
-        relays,
-        members: groupMembers(created.state),
         peer: null,
-        state: serializeGroupState(created.state),
-        epoch: Number(created.state.groupContext.epoch),
-        created_at: createdAt,
-        updated_at: createdAt,
-      };
-      this.ctx.store.transaction(() => {
-        this.ctx.store.upsertGroup(row);
-        this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
-        this.ctx.store.setMeta(groupCursorKey(groupId), createdAt);
-        this.systemLine(groupId, event, { type: "created", actor: this.ctx.keys.pubkey, targets: first.map((c) => c.pubkey), name });
+        relays,
+        createdAt: now(),
+        line: { event, data: { type: "created", actor: this.ctx.keys.pubkey, targets: first.map((c) => c.pubkey), name } },
       });
-      const loaded: LoadedGroup = { row: { ...row, last_read_at: 0 }, state: created.state, keys };
-      this.groups.set(groupId, loaded);
-      this.ctx.pool.refresh("groups");
-      this.ctx.pool.refresh("profiles");
       await this.sendWelcomes(created.welcome, first, relays);
       for (let i = ADD_BATCH; i < chosen.length; i += ADD_BATCH) await this.addChosen(groupId, chosen.slice(i, i + ADD_BATCH));
       this.ctx.log({ event: "group_created", chat: groupId.slice(0, 8), members: chosen.length + 1 });
