@@ -74,7 +74,7 @@ const RETAINED_EPOCHS = 5;
 const MAX_HELD_EVENTS = 2_000;
 // One transaction per this many events (a catch-up is applied and stored together, so it is ordered together).
 const INBOX_BATCH = 5_000;
-const MAX_PUBLISHES_IN_FLIGHT = 16;
+const MAX_PUBLISHES_IN_FLIGHT = 64;
 /** Events per page of a catch-up query; relays cap pages, so a full page means there are older ones. */
 const CATCH_UP_PAGE = 500;
 const MAX_CATCH_UP_PAGE = 8_000;
@@ -140,6 +140,7 @@ export class Account {
   private readonly dirtyStates = new Set<string>();
   private readonly pendingCommits = new Set<string>();
   private publishing = 0;
+  private readonly sentMarks: string[] = [];
   private readonly publishSlots: Array<() => void> = [];
   /** Subscriptions (per relay) whose stored events are still coming: the inbox waits for them. */
   private readonly catchingUp = new Map<string, { count: number; oldest: number; filters: Filter[] }>();
@@ -825,11 +826,24 @@ export class Account {
     }
     if (this.closed) return;
     if (outcome.accepted.length > 0) {
-      this.ctx.store.updateMessageStatus(messageId, "sent");
-      this.refresh();
+      this.markSent(messageId);
     } else {
       this.markFailed(messageId, outcome.failed[0]?.reason ?? "no relay accepted it");
     }
+  }
+
+  /** "sent" marks of a burst are stored together, in one transaction per tick. */
+  private markSent(messageId: string): void {
+    this.sentMarks.push(messageId);
+    if (this.sentMarks.length > 1) return;
+    setImmediate(() => {
+      if (this.closed) return;
+      const ids = this.sentMarks.splice(0);
+      this.ctx.store.transaction(() => {
+        for (const id of ids) this.ctx.store.updateMessageStatus(id, "sent");
+      });
+      this.refresh();
+    });
   }
 
   private markFailed(messageId: string, reason: string): void {
