@@ -138,6 +138,9 @@ export class Account {
   private readonly announce: CoreEvent[] = [];
   private readonly inserts: Array<{ order: [number, number, number]; write: () => void }> = [];
   private readonly dirtyStates = new Set<string>();
+  private readonly cursors = new Map<string, number>();
+  /** Per-chat flags (muted, left), read from the store once and kept here: every received event consults them. */
+  private chatFlags: Record<string, ChatFlags> | null = null;
   private readonly pendingCommits = new Set<string>();
   private publishing = 0;
   private readonly sentMarks: string[] = [];
@@ -734,13 +737,14 @@ export class Account {
   }
 
   private flags(): Record<string, ChatFlags> {
-    return this.ctx.store.getMeta<Record<string, ChatFlags>>(FLAGS_KEY) ?? {};
+    this.chatFlags ??= this.ctx.store.getMeta<Record<string, ChatFlags>>(FLAGS_KEY) ?? {};
+    return this.chatFlags;
   }
 
   private setFlags(chatId: string, change: ChatFlags): void {
-    const all = this.flags();
-    all[chatId] = { ...all[chatId], ...change };
+    const all = { ...this.flags(), [chatId]: { ...this.flags()[chatId], ...change } };
     this.ctx.store.setMeta(FLAGS_KEY, all);
+    this.chatFlags = all;
     this.refresh();
   }
 
@@ -996,10 +1000,12 @@ export class Account {
             return group ? [{ id, bytes: serializeGroupState(group.state), epoch: Number(group.state.groupContext.epoch) }] : [];
           });
           this.dirtyStates.clear();
+          this.cursors.clear();
           this.ctx.store.transaction(() => {
             for (const write of writes) write();
             for (const insert of inserts) insert.write();
             for (const state of states) this.ctx.store.updateGroupState(state.id, state.bytes, state.epoch);
+            this.storeCursors();
           });
           // Told only after the batch is stored: a listener never sees something a crash could lose.
           const announced = this.announce.splice(0);
@@ -1017,6 +1023,18 @@ export class Account {
       }
       if (!this.closed) this.commitPendingProposals();
     }
+  }
+
+  /** Subscription cursors move with the batch: noted per event, stored once in the batch's transaction. */
+  private noteCursor(key: string, createdAt: number): void {
+    this.cursors.set(key, Math.max(createdAt, this.cursors.get(key) ?? 0));
+  }
+
+  private storeCursors(): void {
+    for (const [key, createdAt] of this.cursors) {
+      if (createdAt > (this.ctx.store.getMeta<number>(key) ?? 0)) this.ctx.store.setMeta(key, createdAt);
+    }
+    this.cursors.clear();
   }
 
   /** The newest message from someone else in an unmuted chat becomes the desktop notification. */
@@ -1048,8 +1066,7 @@ export class Account {
 
   private async applyGiftWrap(event: Event, writes: Array<() => void>): Promise<void> {
     const advanceCursor = () => {
-      const cursor = this.ctx.store.getMeta<number>(GIFT_WRAP_CURSOR) ?? 0;
-      if (event.created_at > cursor) this.ctx.store.setMeta(GIFT_WRAP_CURSOR, event.created_at);
+      this.noteCursor(GIFT_WRAP_CURSOR, event.created_at);
       this.ctx.store.markProcessed(event.id, event.kind, now());
     };
     const received = readWelcome(event, this.ctx.keys.secret);
@@ -1102,7 +1119,6 @@ export class Account {
       throw error;
     }
     const before = group.state;
-    const previousData = readGroupData(before);
     let result: Awaited<ReturnType<typeof processGroupMessage>>;
     try {
       result = await processGroupMessage(group.state, message);
@@ -1123,15 +1139,14 @@ export class Account {
     }
     if (result.kind === "commit") {
       group.branch = { epoch: before.groupContext.epoch, before, commit: event, ours: false };
-      return this.applyCommit(groupId, event, result, previousData, writes);
+      return this.applyCommit(groupId, event, result, readGroupData(before), writes);
     }
     group.state = result.state;
     // The group's state is serialized and stored once per batch (see drain), not once per message.
     this.dirtyStates.add(groupId);
     const advance = () => {
       this.ctx.store.markProcessed(event.id, event.kind, now());
-      const cursor = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
-      if (event.created_at > cursor) this.ctx.store.setMeta(groupCursorKey(groupId), event.created_at);
+      this.noteCursor(groupCursorKey(groupId), event.created_at);
     };
     if (result.kind === "application") {
       const rumor = result.rumor;
@@ -1208,8 +1223,7 @@ export class Account {
     if (result.groupData.name !== previous.name) lines.push({ type: "renamed", actor: result.sender, name: result.groupData.name });
     writes.push(() => {
       this.ctx.store.markProcessed(event.id, event.kind, now());
-      const cursor = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
-      if (event.created_at > cursor) this.ctx.store.setMeta(groupCursorKey(groupId), event.created_at);
+      this.noteCursor(groupCursorKey(groupId), event.created_at);
       this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
       this.ctx.store.pruneEpochKeys(groupId, RETAINED_EPOCHS);
       this.ctx.store.upsertGroup({ ...row, state: stateBytes, epoch });
@@ -1271,8 +1285,7 @@ export class Account {
     writes.push(() => {
       this.ctx.store.upsertProfile({ pubkey: event.pubkey, name, picture, created_at: event.created_at });
       this.ctx.store.markProcessed(event.id, event.kind, now());
-      const cursor = this.ctx.store.getMeta<number>(PROFILE_CURSOR) ?? 0;
-      if (event.created_at > cursor) this.ctx.store.setMeta(PROFILE_CURSOR, event.created_at);
+      this.noteCursor(PROFILE_CURSOR, event.created_at);
     });
   }
 
