@@ -12,6 +12,7 @@ import type { CoreEvent } from "../core/events.js";
 import { parsePrivateKey } from "../core/keys.js";
 import { defaultDataDir } from "../core/paths.js";
 import { FileSecretStore } from "../core/secretStore.js";
+import { waitForState } from "../core/waitForState.js";
 
 const USAGE = `Usage: burrow <command> [options]
 
@@ -82,21 +83,8 @@ async function openSession(options: { dataDir: string; relays: string[]; apiUrl:
   return {
     core,
     state: () => latest,
-    until: (predicate, timeoutMs, what) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new CliError(`Timed out waiting for ${what}.`));
-        }, timeoutMs);
-        let done = false;
-        const unsubscribe = core.subscribe(({ state }) => {
-          if (done || !predicate(state)) return;
-          done = true;
-          clearTimeout(timer);
-          queueMicrotask(() => unsubscribe());
-          resolve(state);
-        });
-      }),
+    until: async (predicate, timeoutMs, what) =>
+      (await waitForState(core, predicate, timeoutMs, () => new CliError(`Timed out waiting for ${what}.`))).state,
     close: () => core.close(),
   };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { AppState, StateSnapshot } from "../../shared/state.js";
 import { AppCore } from "./appCore.js";
 import type { CoreTimings } from "./config.js";
+import { waitForState as waitUntil } from "./waitForState.js";
 import { FileSecretStore } from "./secretStore.js";
 
 export async function tempDir(prefix = "burrow-test-"): Promise<{ path: string; remove(): Promise<void> }> {
@@ -38,22 +39,10 @@ export async function coreIn(
   return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs, defaultRelays: relays, timings: { ...FAST_TIMINGS, ...timings }, ...(agentApiUrl ? { agentApiUrl } : {}) });
 }
 
-/** Resolves with the first pushed snapshot whose state satisfies `predicate`. */
+/** Resolves with the first pushed snapshot whose state satisfies `predicate`; on timeout the error shows the last state. */
 export function waitForState(core: AppCore, predicate: (state: AppState) => boolean, timeoutMs = 5000): Promise<StateSnapshot> {
-  return new Promise((resolve, reject) => {
-    let unsubscribe = (): void => undefined;
-    const timer = setTimeout(() => {
-      unsubscribe();
-      const last = JSON.stringify(core.snapshot().state);
-      reject(new Error(`state not reached within ${timeoutMs} ms; last: ${last.length > 1500 ? `${last.slice(0, 1500)}…` : last}`));
-    }, timeoutMs);
-    let done = false;
-    unsubscribe = core.subscribe((snapshot) => {
-      if (done || !predicate(snapshot.state)) return;
-      done = true;
-      clearTimeout(timer);
-      queueMicrotask(() => unsubscribe());
-      resolve(snapshot);
-    });
+  return waitUntil(core, predicate, timeoutMs, () => {
+    const last = JSON.stringify(core.snapshot().state);
+    return new Error(`state not reached within ${timeoutMs} ms; last: ${last.length > 1500 ? `${last.slice(0, 1500)}…` : last}`);
   });
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startRelay } from "./relay.js";
 import type { RelayLogLine } from "./relay.js";
+import { closeOnSignals } from "../signals.js";
 
 const USAGE = "usage: burrow-relay --port N --data-dir DIR [--json]";
 
@@ -59,17 +60,7 @@ async function main(): Promise<void> {
   if (json) print({ event: "ready", url: relay.url });
   else process.stdout.write(`burrow-relay ready at ${relay.url}\n`);
 
-  const stop = (signal: NodeJS.Signals): void => {
-    relay.close().then(
-      () => print({ event: "stopped", signal }),
-      (error: unknown) => {
-        print({ event: "stop_failed", message: error instanceof Error ? error.message : String(error) });
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  closeOnSignals(() => relay.close(), print);
 }
 
 main().catch((error: unknown) => {

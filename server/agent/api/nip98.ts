@@ -3,10 +3,10 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
+import { HTTP_AUTH_KIND } from "../../../electron/core/agent/nip98.js";
 import { verifySignature } from "../../../electron/core/marmot/nostrCrypto.js";
 import type { AgentStore } from "../store/agentStore.js";
 
-export const HTTP_AUTH_KIND = 27235;
 /** Accepted distance between an auth event's created_at and our clock, either way. */
 export const MAX_CLOCK_SKEW_SEC = 60;
 const MAX_HEADER_BYTES = 8 * 1024;

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { defaultDataDir } from "../../../electron/core/paths.js";
 import { startSpawnerService } from "./service.js";
 import type { SpawnerLogLine } from "./localSpawner.js";
+import { closeOnSignals } from "../../signals.js";
 
 const USAGE =
   "usage: spawner [--port 0] [--host 127.0.0.1] [--data-dir DIR] [--token T] [--agent-entry FILE] [--boot-timeout-ms N] [--json]\n" +
@@ -98,17 +99,7 @@ export async function runSpawnerCli(args: string[]): Promise<void> {
   if (json) print({ event: "listening", service: "spawner", url: service.url, pid: process.pid, data_dir: cli.dataDir });
   else process.stdout.write(`burrow spawner listening at ${service.url} (data in ${cli.dataDir})\n`);
 
-  const stop = (signal: NodeJS.Signals): void => {
-    service.close().then(
-      () => print({ event: "stopped", signal }),
-      (error: unknown) => {
-        print({ event: "stop_failed", message: error instanceof Error ? error.message : String(error) });
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  closeOnSignals(() => service.close(), print);
 }
 
 function isEntryPoint(): boolean {

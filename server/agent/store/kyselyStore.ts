@@ -21,18 +21,8 @@ export const DEFAULT_SQLITE_PATH = join(defaultDataDir(), "server", "agents.sqli
 
 type Engine = "sqlite" | "postgres";
 
-interface AgentInstancesTable {
-  agent_id: string;
-  agent_pubkey: string;
-  owner_npub: string;
-  vm_id: string | null;
-  phase: AgentState;
-  startup_phase: StartupPhase;
-  error: string | null;
-  secret_enc: string;
-  created_at: number;
-  updated_at: number;
-}
+/** agent_instances holds exactly the AgentRow fields (no generated columns). */
+type AgentInstancesTable = AgentRow;
 
 interface AllowlistTable {
   npub: string;
