@@ -169,20 +169,22 @@ for (const engine of engines) {
       const ownerNpub = npubEncode(getPublicKey(owner));
       const store = await openAgentStore(databaseUrl ? { databaseUrl } : { sqlitePath: join(dir, "server", "agents.sqlite") });
       try {
-        const doomed = await serve(["--provisioning-window-ms", "1500"], blackHoleUrl);
+        // Long enough that a restarted server still sees the row inside the window on a loaded machine.
+        const window = "5000";
+        const doomed = await serve(["--provisioning-window-ms", window], blackHoleUrl);
         void agentRequest(doomed.url, "/v1/agents/ensure", "POST", owner).catch(() => undefined);
         const stuck = await until(async () => (await store.getActiveAgent(ownerNpub)) ?? null, 10_000, "the creating row");
         assert.equal(stuck.vm_id, null);
         await doomed.stop("SIGKILL");
 
-        const revived = await serve(["--provisioning-window-ms", "1500"]);
+        const revived = await serve(["--provisioning-window-ms", window]);
         try {
           const early = await agentRequest(revived.url, "/v1/agents/me", "GET", owner);
           assert.equal(early.body["state"], "creating", "inside the provisioning window it is still in progress");
           const failed = await until(async () => {
             const me = await agentRequest(revived.url, "/v1/agents/me", "GET", owner);
             return me.body["state"] === "error" ? me.body : null;
-          }, 10_000, "the stalled provisioning to be given up");
+          }, 15_000, "the stalled provisioning to be given up");
           assert.match(String(failed["error"]), /provisioning did not finish/);
           const recovered = await agentRequest(revived.url, "/v1/agents/me/recover", "POST", owner);
           assert.equal(recovered.status, 202);
