@@ -54,6 +54,7 @@ import {
 import { MarmotError, describeError } from "./marmot/errors.js";
 import { serializeRumor } from "./marmot/rumor.js";
 import { SerialQueue } from "./serialQueue.js";
+import { unixSeconds } from "./clock.js";
 import type { RelayPool } from "./relays/pool.js";
 import type { GroupInput, GroupRow, MessageRow } from "./storage/accountStore.js";
 import type { EffectToken } from "./tokens.js";
@@ -71,7 +72,10 @@ interface LoadedGroup {
 
 const PROFILE_KIND = 0;
 const RETAINED_EPOCHS = 5;
-const MAX_HELD_EVENTS = 2_000;
+/** Ids of events we failed to open, with the epoch at which they first failed: bounded, oldest forgotten first. */
+const MAX_FAILED_TRACKED = 50_000;
+/** The in-memory "already received" filter is only a shortcut (the store knows what was processed): bounded. */
+const MAX_SEEN = 200_000;
 // One transaction per this many events (a catch-up is applied and stored together, so it is ordered together).
 const INBOX_BATCH = 5_000;
 const MAX_PUBLISHES_IN_FLIGHT = 64;
@@ -83,7 +87,6 @@ const MAX_CATCH_UP_PAGES = 200;
 const SYNC_PROGRESS_FROM = 50;
 const SYNC_PROGRESS_EVERY_MS = 250;
 
-const now = (): number => Math.floor(Date.now() / 1000);
 const shortNpub = (npub: string): string => `${npub.slice(0, 12)}…${npub.slice(-6)}`;
 const groupCursorKey = (groupId: string): string => `cursor:445:${groupId}`;
 const GIFT_WRAP_CURSOR = "cursor:1059";
@@ -132,8 +135,17 @@ export class Account {
   private readonly mls = new SerialQueue();
   private inbox: Event[] = [];
   private draining = false;
-  /** Events of epochs we have not reached yet, per group: tried again after each commit. */
+  /** Events of epochs we have not reached yet, per group (bounded): tried again after each commit. */
   private readonly held = new Map<string, Event[]>();
+  /**
+   * Per group, the oldest created_at of events refused because its held list was full. They are not
+   * "seen": the group's next commit fetches them again ("waiting" until then, "issued" once asked for).
+   */
+  private readonly refused = new Map<string, { oldest: number; state: "waiting" | "due" | "issued" }>();
+  /** Epoch at which each unopened event first failed: junk is dropped a few commits later. */
+  private readonly firstFailed = new Map<string, bigint>();
+  private readonly inputCounts = { held: 0, refused: 0, dropped_undecryptable: 0, rejected: 0 };
+  private inputReport: { last: number; timer: NodeJS.Timeout | null; dirty: boolean } = { last: 0, timer: null, dirty: false };
   private readonly seen = new Set<string>();
   private readonly announce: CoreEvent[] = [];
   private readonly inserts: Array<{ order: [number, number, number]; write: () => void }> = [];
@@ -232,6 +244,7 @@ export class Account {
   close(): void {
     this.closed = true;
     clearTimeout(this.catchUpTimer);
+    if (this.inputReport.timer) clearTimeout(this.inputReport.timer);
     for (const waiter of this.keyPackageWaiters.splice(0)) waiter.reject(new Error("signed out"));
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.ctx.pool.close();
@@ -466,18 +479,18 @@ export class Account {
       });
       if (!created.commit || !created.welcome) throw new Error("the group was created without its member");
       const groupId = nostrGroupIdHex(created.groupData);
-      const commitEvent = wrapGroupMessage(created.commit, await deriveGroupEventKey(created.previousState));
-      this.ctx.store.markProcessed(commitEvent.id, GROUP_EVENT_KIND, now());
+      const commitEvent = wrapGroupMessage(created.commit, await deriveGroupEventKey(created.previousState), this.now());
+      this.ctx.store.markProcessed(commitEvent.id, GROUP_EVENT_KIND, this.now());
       const commitOutcome = await this.ctx.pool.publish(commitEvent, relays);
       if (commitOutcome.accepted.length === 0) {
         throw new UserError(`Could not create the chat: no relay accepted it (${commitOutcome.failed[0]?.reason ?? "no relays"})`);
       }
       if (!this.current(token)) return null;
-      await this.storeNewGroup({ state: created.state, kind: "direct", peer, relays, createdAt: now() });
+      await this.storeNewGroup({ state: created.state, kind: "direct", peer, relays, createdAt: this.now() });
 
       // The Welcome goes out only after a relay accepted the commit that adds the peer.
-      const rumor = welcomeRumor(created.welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: chosen.event.id, relays });
-      const wrap = giftWrap(rumor, this.ctx.keys.secret, peer);
+      const rumor = welcomeRumor(created.welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: chosen.event.id, relays, createdAt: this.now() });
+      const wrap = giftWrap(rumor, this.ctx.keys.secret, peer, this.now());
       const inviteOutcome = await this.ctx.pool.publish(wrap, [...relays, ...chosen.relays]);
       if (inviteOutcome.accepted.length === 0) {
         this.ctx.toast("error", `The chat was created but the invitation was not delivered: ${inviteOutcome.failed[0]?.reason ?? "no relay"}`);
@@ -563,7 +576,7 @@ export class Account {
       state: serializeGroupState(input.state),
       epoch: Number(input.state.groupContext.epoch),
       created_at: input.createdAt,
-      updated_at: now(),
+      updated_at: this.now(),
     };
     this.ctx.store.transaction(() => {
       this.ctx.store.upsertGroup(row);
@@ -594,7 +607,7 @@ export class Account {
         kind: "group",
         peer: null,
         relays,
-        createdAt: now(),
+        createdAt: this.now(),
         line: { event, data: { type: "created", actor: this.ctx.keys.pubkey, targets: first.map((c) => c.pubkey), name } },
       });
       await this.sendWelcomes(created.welcome, first, relays);
@@ -651,8 +664,8 @@ export class Account {
       const group = this.loaded(groupId);
       const proposal = await proposeLeave(group.state);
       const key = group.keys.get(group.state.groupContext.epoch) ?? (await group.keys.remember(group.state));
-      const event = wrapGroupMessage(proposal.message, key);
-      this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, now());
+      const event = wrapGroupMessage(proposal.message, key, this.now());
+      this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, this.now());
       const outcome = await this.ctx.pool.publish(event, this.publishRelays(group.row));
       if (outcome.accepted.length === 0) throw new UserError(`Could not leave the group: ${outcome.failed[0]?.reason ?? "no relay accepted it"}`);
       group.state = proposal.state;
@@ -667,8 +680,8 @@ export class Account {
 
   /** Publishes our commit (wrapped with the pre-commit epoch's key); throws when no relay took it. */
   private async publishCommit(commit: CommitOutcome["commit"], previousState: ClientState, relays: string[]): Promise<Event> {
-    const event = wrapGroupMessage(commit, await deriveGroupEventKey(previousState));
-    this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, now());
+    const event = wrapGroupMessage(commit, await deriveGroupEventKey(previousState), this.now());
+    this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, this.now());
     const outcome = await this.ctx.pool.publish(event, relays);
     if (outcome.accepted.length === 0) throw new UserError(`No relay accepted the change: ${outcome.failed[0]?.reason ?? "no relays"}`);
     return event;
@@ -703,8 +716,8 @@ export class Account {
     const failed: string[] = [];
     await Promise.all(
       chosen.map(async (member) => {
-        const rumor = welcomeRumor(welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: member.event.id, relays });
-        const outcome = await this.ctx.pool.publish(giftWrap(rumor, this.ctx.keys.secret, member.pubkey), [...relays, ...member.relays]);
+        const rumor = welcomeRumor(welcome, { senderPubkey: this.ctx.keys.pubkey, keyPackageEventId: member.event.id, relays, createdAt: this.now() });
+        const outcome = await this.ctx.pool.publish(giftWrap(rumor, this.ctx.keys.secret, member.pubkey, this.now()), [...relays, ...member.relays]);
         if (outcome.accepted.length === 0) failed.push(member.pubkey);
       }),
     );
@@ -713,6 +726,7 @@ export class Account {
 
   /** A line in the chat about a change of the group; stored as a message of its own kind. */
   private systemLine(groupId: string, event: Pick<Event, "id" | "created_at">, line: SystemLineData): void {
+    const at = this.receivedAt(event.created_at);
     this.ctx.store.insertMessage({
       id: event.id,
       group_id: groupId,
@@ -720,16 +734,16 @@ export class Account {
       kind: SYSTEM_KIND,
       content: JSON.stringify(line),
       tags: [],
-      created_at: event.created_at,
+      created_at: at,
       status: "received",
     });
-    this.ctx.store.touchGroup(groupId, event.created_at);
+    this.ctx.store.touchGroup(groupId, at);
   }
 
   private react(chatId: string, messageId: string, emoji: string): DispatchReply {
     const target = this.ctx.store.getMessage(messageId);
     if (!target || target.group_id !== chatId || !this.groups.has(chatId)) return this.refuse("That message does not exist.");
-    const rumor = reactionRumor(this.ctx.keys.pubkey, { id: target.id, pubkey: target.sender, kind: target.kind }, emoji);
+    const rumor = reactionRumor(this.ctx.keys.pubkey, { id: target.id, pubkey: target.sender, kind: target.kind }, emoji, this.now());
     this.ctx.store.insertMessage({ id: rumor.id, group_id: chatId, sender: rumor.pubkey, kind: rumor.kind, content: rumor.content, tags: rumor.tags, created_at: rumor.created_at, status: "pending" });
     this.refresh();
     this.encryptAndPublish(chatId, rumor);
@@ -759,7 +773,7 @@ export class Account {
   private sendMessage(chatId: string, text: string): DispatchReply {
     const group = this.groups.get(chatId);
     if (!group) return this.refuse("That chat does not exist.");
-    const rumor = chatMessageRumor(this.ctx.keys.pubkey, text);
+    const rumor = chatMessageRumor(this.ctx.keys.pubkey, text, [], this.now());
     this.ctx.store.transaction(() => {
       this.ctx.store.insertMessage({
         id: rumor.id,
@@ -786,10 +800,10 @@ export class Account {
         if (!loaded || this.closed) return null;
         const encrypted = await encryptRumor(loaded.state, rumor);
         const key = loaded.keys.get(encrypted.state.groupContext.epoch) ?? (await loaded.keys.remember(encrypted.state));
-        const event = wrapGroupMessage(encrypted.message, key);
+        const event = wrapGroupMessage(encrypted.message, key, this.now());
         loaded.state = encrypted.state;
         this.ctx.store.transaction(() => {
-          this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, now());
+          this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, this.now());
           this.ctx.store.updateGroupState(chatId, serializeGroupState(encrypted.state), Number(encrypted.state.groupContext.epoch));
           this.ctx.store.setMessageEventJson(rumor.id, JSON.stringify(event));
         });
@@ -868,14 +882,18 @@ export class Account {
   private giftWrapFilters(): Filter[] {
     const cursor = this.ctx.store.getMeta<number>(GIFT_WRAP_CURSOR);
     const filter: Filter = { kinds: [GIFT_WRAP_KIND], "#p": [this.ctx.keys.pubkey] };
-    if (cursor !== null) filter.since = Math.max(0, cursor - this.ctx.timings.giftWrapBackdateSec - this.ctx.timings.resumeMarginSec);
+    if (cursor !== null) filter.since = Math.max(0, this.resumeFrom(cursor) - this.ctx.timings.giftWrapBackdateSec);
     return [filter];
   }
 
   private groupFilters(): Filter[] {
     return [...this.groups.keys()].map((groupId) => {
-      const cursor = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
-      return { kinds: [GROUP_EVENT_KIND], "#h": [groupId], since: Math.max(0, cursor - this.ctx.timings.resumeMarginSec) };
+      const stored = this.ctx.store.getMeta<number>(groupCursorKey(groupId)) ?? 0;
+      const refused = this.refused.get(groupId);
+      if (refused?.state === "due") refused.state = "issued";
+      // Input still waiting for its commit (held or refused) is fetched again: never resume past it.
+      const cursor = Math.min(stored, this.inputFloor(groupId) ?? stored);
+      return { kinds: [GROUP_EVENT_KIND], "#h": [groupId], since: this.resumeFrom(cursor) };
     });
   }
 
@@ -886,7 +904,22 @@ export class Account {
     people.delete(this.ctx.keys.pubkey);
     if (people.size === 0) return [];
     const cursor = this.ctx.store.getMeta<number>(PROFILE_CURSOR);
-    return [{ kinds: [PROFILE_KIND], authors: [...people], ...(cursor !== null ? { since: Math.max(0, cursor - this.ctx.timings.resumeMarginSec) } : {}) }];
+    return [{ kinds: [PROFILE_KIND], authors: [...people], ...(cursor !== null ? { since: this.resumeFrom(cursor) } : {}) }];
+  }
+
+  /**
+   * `since` for a stored cursor, the same on every (re)subscription: the margin before it, and never
+   * later than our clock allows (a cursor stored by an older version may lie in the future).
+   */
+  private resumeFrom(cursor: number): number {
+    return Math.max(0, Math.min(cursor, this.now() + this.ctx.timings.futureSkewSec) - this.ctx.timings.resumeMarginSec);
+  }
+
+  /** The oldest created_at of this group's input that is held or refused (waiting for a commit), if any. */
+  private inputFloor(groupId: string): number | null {
+    let floor = this.refused.get(groupId)?.oldest ?? Number.POSITIVE_INFINITY;
+    for (const event of this.held.get(groupId) ?? []) floor = Math.min(floor, event.created_at);
+    return Number.isFinite(floor) ? floor : null;
   }
 
   /**
@@ -948,6 +981,7 @@ export class Account {
       page.oldest = Math.min(page.oldest, event.created_at);
     }
     if (this.seen.has(event.id)) return;
+    if (this.seen.size >= MAX_SEEN) this.seen.clear();
     this.seen.add(event.id);
     this.inbox.push(event);
     if (this.catchingUp.size === 0) this.scheduleDrain();
@@ -989,7 +1023,8 @@ export class Account {
                 await this.apply(copyEvent(event), writes);
               } catch (error) {
                 this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
-                writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, now()));
+                this.countInput("rejected");
+                writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, this.now()));
               }
             }
           });
@@ -1007,6 +1042,7 @@ export class Account {
             for (const state of states) this.ctx.store.updateGroupState(state.id, state.bytes, state.epoch);
             this.storeCursors();
           });
+          this.fetchRefusedAgain();
           // Told only after the batch is stored: a listener never sees something a crash could lose.
           const announced = this.announce.splice(0);
           for (const event of announced) this.ctx.emit(event);
@@ -1016,6 +1052,10 @@ export class Account {
       }
     } finally {
       this.draining = false;
+      // A fetch-again whose catch-up has been applied is done: what was refused again is "waiting" anew.
+      if (this.catchingUp.size === 0) {
+        for (const [groupId, refused] of this.refused) if (refused.state === "issued") this.refused.delete(groupId);
+      }
       if (this.ctx.state().sync) {
         this.ctx.update((s) => {
           s.sync = null;
@@ -1027,7 +1067,14 @@ export class Account {
 
   /** Subscription cursors move with the batch: noted per event, stored once in the batch's transaction. */
   private noteCursor(key: string, createdAt: number): void {
-    this.cursors.set(key, Math.max(createdAt, this.cursors.get(key) ?? 0));
+    // The sender chose created_at: a cursor never moves past our own clock plus a small skew.
+    const at = Math.min(createdAt, this.now() + this.ctx.timings.futureSkewSec);
+    this.cursors.set(key, Math.max(at, this.cursors.get(key) ?? 0));
+  }
+
+  /** Where a received item sorts (chat list, messages, invites): its sender's time, but never later than now. */
+  private receivedAt(createdAt: number): number {
+    return Math.min(createdAt, this.now());
   }
 
   private storeCursors(): void {
@@ -1035,6 +1082,12 @@ export class Account {
       if (createdAt > (this.ctx.store.getMeta<number>(key) ?? 0)) this.ctx.store.setMeta(key, createdAt);
     }
     this.cursors.clear();
+    // A group cursor never passes input still waiting for its commit, so a restart fetches it again.
+    for (const groupId of new Set([...this.held.keys(), ...this.refused.keys()])) {
+      const floor = this.inputFloor(groupId);
+      const key = groupCursorKey(groupId);
+      if (floor !== null && floor < (this.ctx.store.getMeta<number>(key) ?? 0)) this.ctx.store.setMeta(key, floor);
+    }
   }
 
   /** The newest message from someone else in an unmuted chat becomes the desktop notification. */
@@ -1067,7 +1120,7 @@ export class Account {
   private async applyGiftWrap(event: Event, writes: Array<() => void>): Promise<void> {
     const advanceCursor = () => {
       this.noteCursor(GIFT_WRAP_CURSOR, event.created_at);
-      this.ctx.store.markProcessed(event.id, event.kind, now());
+      this.ctx.store.markProcessed(event.id, event.kind, this.now());
     };
     const received = readWelcome(event, this.ctx.keys.secret);
     const joined = await this.joinWelcome(received.welcome, received.keyPackageEventId ?? "", received.sender);
@@ -1080,6 +1133,7 @@ export class Account {
     const members = groupMembers(joined.state);
     const name = joined.groupData.name || (members.length === 2 ? "Direct chat" : "Group chat");
     const keyPackageEventId = received.keyPackageEventId ?? "";
+    const receivedAt = this.receivedAt(received.rumor.created_at);
     writes.push(() => {
       const saved = this.ctx.store.saveInvite({
         id: received.rumor.id,
@@ -1088,13 +1142,13 @@ export class Account {
         welcome: new TextEncoder().encode(serializeRumor(received.rumor)),
         key_package_event_id: keyPackageEventId,
         relays: received.relays,
-        received_at: received.rumor.created_at,
+        received_at: receivedAt,
       });
       advanceCursor();
       if (saved) {
         this.announce.push({
           type: "invite_received",
-          invite: { id: received.rumor.id, from: received.sender, group_name: name, received_at: received.rumor.created_at },
+          invite: { id: received.rumor.id, from: received.sender, group_name: name, received_at: receivedAt },
         });
       }
     });
@@ -1107,7 +1161,7 @@ export class Account {
     if (!group) return;
     if (this.flags()[groupId]?.left) {
       // We left or were removed: the group is history, nothing new is read into it.
-      writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, now()));
+      writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, this.now()));
       return;
     }
     let message: MlsMessage;
@@ -1115,7 +1169,7 @@ export class Account {
     try {
       ({ message, keyEpoch } = unwrapGroupEvent(event, group.keys));
     } catch (error) {
-      if (mayHold && error instanceof MarmotError && error.code === "undecryptable") return this.hold(groupId, event);
+      if (mayHold && error instanceof MarmotError && error.code === "undecryptable") return this.hold(groupId, event, writes);
       throw error;
     }
     const before = group.state;
@@ -1123,7 +1177,7 @@ export class Account {
     try {
       result = await processGroupMessage(group.state, message);
     } catch (error) {
-      if (mayHold && error instanceof MarmotError && error.code === "future_epoch") return this.hold(groupId, event);
+      if (mayHold && error instanceof MarmotError && error.code === "future_epoch") return this.hold(groupId, event, writes);
       throw error;
     }
     if (result.kind === "skipped" && group.branch && keyEpoch === group.branch.epoch && compareCommitEvents(event, group.branch.commit) < 0) {
@@ -1145,7 +1199,7 @@ export class Account {
     // The group's state is serialized and stored once per batch (see drain), not once per message.
     this.dirtyStates.add(groupId);
     const advance = () => {
-      this.ctx.store.markProcessed(event.id, event.kind, now());
+      this.ctx.store.markProcessed(event.id, event.kind, this.now());
       this.noteCursor(groupCursorKey(groupId), event.created_at);
     };
     if (result.kind === "application") {
@@ -1154,7 +1208,8 @@ export class Account {
       writes.push(advance);
       // Stored after the rest of the batch, ordered by second, epoch and the sender's message number:
       // a backlog arrives shuffled within each second, but is shown in the order it was written.
-      this.inserts.push({ order: [rumor.created_at, Number(result.epoch), result.generation], write: () => {
+      const at = this.receivedAt(rumor.created_at);
+      this.inserts.push({ order: [at, Number(result.epoch), result.generation], write: () => {
         if (rumor.kind !== CHAT_MESSAGE_KIND && rumor.kind !== REACTION_KIND) return;
         const inserted = this.ctx.store.insertMessage({
           id: rumor.id,
@@ -1163,18 +1218,18 @@ export class Account {
           kind: rumor.kind,
           content: rumor.content,
           tags: rumor.tags,
-          created_at: rumor.created_at,
+          created_at: at,
           status: mine ? "sent" : "received",
         });
         if (inserted) {
           this.announce.push({
             type: "message_received",
             chat_id: groupId,
-            message: { id: rumor.id, sender: rumor.pubkey, kind: rumor.kind, text: rumor.content, created_at: rumor.created_at, mine },
+            message: { id: rumor.id, sender: rumor.pubkey, kind: rumor.kind, text: rumor.content, created_at: at, mine },
           });
         }
         if (inserted && rumor.kind === CHAT_MESSAGE_KIND) {
-          this.ctx.store.touchGroup(groupId, rumor.created_at);
+          this.ctx.store.touchGroup(groupId, at);
           if (this.openWindow?.chatId === groupId) this.ctx.store.markRead(groupId);
         }
       } });
@@ -1200,7 +1255,7 @@ export class Account {
       // Removed: keep the last state we had as history; nothing after this commit is ours to read.
       this.setFlags(groupId, { left: true });
       writes.push(() => {
-        this.ctx.store.markProcessed(event.id, event.kind, now());
+        this.ctx.store.markProcessed(event.id, event.kind, this.now());
         this.systemLine(groupId, event, { type: "removed", actor: result.sender, targets: [this.ctx.keys.pubkey] });
       });
       return;
@@ -1222,7 +1277,7 @@ export class Account {
     if (result.removed.length > 0) lines.push({ type: "removed", actor: result.sender, targets: result.removed });
     if (result.groupData.name !== previous.name) lines.push({ type: "renamed", actor: result.sender, name: result.groupData.name });
     writes.push(() => {
-      this.ctx.store.markProcessed(event.id, event.kind, now());
+      this.ctx.store.markProcessed(event.id, event.kind, this.now());
       this.noteCursor(groupCursorKey(groupId), event.created_at);
       this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
       this.ctx.store.pruneEpochKeys(groupId, RETAINED_EPOCHS);
@@ -1251,13 +1306,43 @@ export class Account {
     }
   }
 
-  private hold(groupId: string, event: Event): void {
+  /**
+   * A kind 445 that opens under no key we have: a real message of an epoch whose commit has not arrived
+   * yet looks exactly like junk anyone can publish for the group's public `h` tag. So it is held, bounded
+   * per group; past the bound it is refused (not "seen") and fetched again after the group's next commit;
+   * once several commits have passed and it still opens under no key, it is dropped as undecryptable.
+   */
+  private hold(groupId: string, event: Event, writes: Array<() => void>): void {
+    const group = this.loaded(groupId);
+    const epoch = group.state.groupContext.epoch;
+    const first = this.firstFailed.get(event.id) ?? epoch;
+    if (!this.firstFailed.has(event.id)) {
+      if (this.firstFailed.size >= MAX_FAILED_TRACKED) this.firstFailed.delete(this.firstFailed.keys().next().value as string);
+      this.firstFailed.set(event.id, epoch);
+    }
+    if (epoch - first >= BigInt(this.ctx.timings.heldCommitsBeforeDrop)) {
+      this.firstFailed.delete(event.id);
+      this.countInput("dropped_undecryptable");
+      writes.push(() => this.ctx.store.markProcessed(event.id, event.kind, this.now()));
+      return;
+    }
     const held = this.held.get(groupId) ?? [];
-    if (held.length < MAX_HELD_EVENTS) held.push(event);
     this.held.set(groupId, held);
+    if (held.length < this.ctx.timings.maxHeldEventsPerGroup) {
+      held.push(event);
+      this.countInput("held");
+      return;
+    }
+    this.seen.delete(event.id);
+    const refused = this.refused.get(groupId);
+    this.refused.set(groupId, { oldest: Math.min(refused?.oldest ?? event.created_at, event.created_at), state: "waiting" });
+    this.countInput("refused");
   }
 
+  /** After a commit: held events are tried again under the new epoch, and refused ones are due to be fetched again. */
   private async retryHeld(groupId: string, writes: Array<() => void>): Promise<void> {
+    const refused = this.refused.get(groupId);
+    if (refused?.state === "waiting") refused.state = "due";
     const held = this.held.get(groupId);
     if (!held || held.length === 0) return;
     this.held.delete(groupId);
@@ -1266,8 +1351,36 @@ export class Account {
         await this.applyGroupEvent(event, writes, true);
       } catch (error) {
         this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
+        this.countInput("rejected");
       }
     }
+  }
+
+  /** Refused input of groups that got a commit is fetched again: one resubscription, from the oldest refused. */
+  private fetchRefusedAgain(): void {
+    if ([...this.refused.values()].some((r) => r.state === "due")) this.ctx.pool.refresh("groups");
+  }
+
+  /** Dropped, refused and undecryptable input is never silent: counted, and logged at most once per interval. */
+  private countInput(what: keyof Account["inputCounts"]): void {
+    this.inputCounts[what] += 1;
+    this.inputReport.dirty = true;
+    if (this.inputReport.timer) return;
+    const wait = Math.max(0, this.inputReport.last + this.ctx.timings.inputReportEveryMs - Date.now());
+    this.inputReport.timer = setTimeout(() => {
+      this.inputReport.timer = null;
+      if (this.closed || !this.inputReport.dirty) return;
+      this.inputReport.last = Date.now();
+      this.inputReport.dirty = false;
+      const heldNow = [...this.held.values()].reduce((sum, list) => sum + list.length, 0);
+      this.ctx.log({ event: "group_input_report", ...this.inputCounts, held_now: heldNow, groups_refused: this.refused.size });
+    }, wait);
+    this.inputReport.timer.unref?.();
+  }
+
+  /** Totals since login of held, refused, dropped and rejected input (also in the log). */
+  inputStats(): Readonly<Account["inputCounts"]> {
+    return { ...this.inputCounts };
   }
 
   private async applyProfile(event: Event, writes: Array<() => void>): Promise<void> {
@@ -1283,8 +1396,8 @@ export class Account {
     const pictureText = text(profile["picture"], 1000);
     const picture = pictureText && /^https:\/\//.test(pictureText) ? pictureText : null;
     writes.push(() => {
-      this.ctx.store.upsertProfile({ pubkey: event.pubkey, name, picture, created_at: event.created_at });
-      this.ctx.store.markProcessed(event.id, event.kind, now());
+      this.ctx.store.upsertProfile({ pubkey: event.pubkey, name, picture, created_at: Math.min(event.created_at, this.now() + this.ctx.timings.futureSkewSec) });
+      this.ctx.store.markProcessed(event.id, event.kind, this.now());
       this.noteCursor(PROFILE_CURSOR, event.created_at);
     });
   }
@@ -1452,6 +1565,11 @@ export class Account {
       this.ctx.log({ event: "group_unreadable", chat: row.id.slice(0, 8), error: describeError(error) });
       this.ctx.toast("error", `A chat could not be loaded from storage: ${describeError(error)}`);
     }
+  }
+
+  /** Unix seconds on this core's clock. */
+  private now(): number {
+    return unixSeconds(this.ctx.clock);
   }
 
   private current(token: EffectToken<EffectKind>): boolean {

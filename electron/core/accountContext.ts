@@ -1,5 +1,6 @@
 import type { AppState, ToastKind } from "../../shared/state.js";
 import type { Logger } from "./appCore.js";
+import type { Clock } from "./clock.js";
 import type { CoreTimings } from "./config.js";
 import type { CoreEvent } from "./events.js";
 import type { RelayPool } from "./relays/pool.js";
@@ -20,6 +21,7 @@ export interface AccountContext {
   store: AccountStore;
   pool: RelayPool;
   timings: CoreTimings;
+  clock: Clock;
   tokens: EffectTokens<EffectKind>;
   log: Logger;
   state(): Readonly<AppState>;

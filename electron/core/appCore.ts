@@ -6,6 +6,7 @@ import type { NetworkStatus, RelayStatus } from "../../shared/state.js";
 import { Account } from "./account.js";
 import type { EffectKind } from "./accountContext.js";
 import type { CoreEventListener } from "./events.js";
+import { systemClock, type Clock } from "./clock.js";
 import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
 import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
 import { initNostrCrypto } from "./marmot/index.js";
@@ -30,6 +31,8 @@ export interface AppCoreOptions {
   /** The agent API of an account that has not chosen one: the environment's or the local stack's (default: the public one). */
   agentApiUrl?: string;
   timings?: Partial<CoreTimings>;
+  /** The core's clock (default: the system's); tests skew one core's time with it. */
+  clock?: Clock;
 }
 
 /** Results of async effects, reported back to the owner of the state. */
@@ -98,6 +101,7 @@ export class AppCore {
   private readonly defaultRelays: string[];
   private readonly agentApiUrl: string;
   private readonly timings: CoreTimings;
+  private readonly clock: Clock;
   private account: Account | null = null;
   private readonly eventListeners = new Set<CoreEventListener>();
 
@@ -106,6 +110,7 @@ export class AppCore {
     this.defaultRelays = options.defaultRelays ?? PUBLIC_RELAYS;
     this.agentApiUrl = options.agentApiUrl ?? PUBLIC_AGENT_API_URL;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    this.clock = options.clock ?? systemClock;
     this.store = options.secretStore;
     this.log = options.log ?? (() => undefined);
     this.pushIntervalMs = options.pushIntervalMs ?? 16;
@@ -344,6 +349,7 @@ export class AppCore {
       store,
       pool,
       timings: this.timings,
+      clock: this.clock,
       tokens: this.tokens,
       log: this.log,
       state: () => this.state,

@@ -25,6 +25,11 @@ export interface CoreTimings {
   reconnectMaxMs: number;
   /** Subscriptions resume from the last seen created_at minus this margin (clock skew, late relays). */
   resumeMarginSec: number;
+  /**
+   * How far ahead of our clock a sender's created_at may move a cursor or a chat's place in the list.
+   * Later times are still processed, but count as now + this skew.
+   */
+  futureSkewSec: number;
   /** Gift wraps are backdated by up to two days (NIP-59), so their subscription reaches back that far more. */
   giftWrapBackdateSec: number;
   /** A failed KeyPackage publish is tried again after this long. */
@@ -40,6 +45,12 @@ export interface CoreTimings {
   agentReadyTimeoutMs: number;
   /** An agent `creating` this long without becoming ready gets its one recover. */
   agentStallMs: number;
+  /** Kind 445 events held per group for a commit that has not arrived yet; more are refused and fetched again later. */
+  maxHeldEventsPerGroup: number;
+  /** An event that still opens under no key this many commits after it was first held is dropped as undecryptable. */
+  heldCommitsBeforeDrop: number;
+  /** Dropped, refused and undecryptable input is logged as counts, at most once per this long. */
+  inputReportEveryMs: number;
 }
 
 export const DEFAULT_TIMINGS: CoreTimings = {
@@ -50,6 +61,7 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   reconnectInitialMs: 500,
   reconnectMaxMs: 30_000,
   resumeMarginSec: 600,
+  futureSkewSec: 120,
   giftWrapBackdateSec: 2 * 24 * 60 * 60,
   keyPackageRetryMs: 30_000,
   messagePageSize: 50,
@@ -58,6 +70,9 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   agentPollMaxMs: 2_000,
   agentReadyTimeoutMs: 120_000,
   agentStallMs: 45_000,
+  maxHeldEventsPerGroup: 1_000,
+  heldCommitsBeforeDrop: 3,
+  inputReportEveryMs: 10_000,
 };
 
 /** Relay URLs from a comma- or space-separated environment value. */

@@ -2,6 +2,7 @@
 // whenever none of ours is on our relays; rotated after a Welcome used one.
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
+import { unixSeconds } from "./clock.js";
 import { CLIENT_NAME } from "./config.js";
 import type { AccountContext, EffectKind } from "./accountContext.js";
 import {
@@ -85,7 +86,7 @@ export class KeyPackageManager {
 
   /** After a Welcome used one of ours: a fresh one replaces it, and the old events are deleted. */
   async rotate(usedRef: string): Promise<void> {
-    const now = Math.floor(Date.now() / 1000);
+    const now = unixSeconds(this.ctx.clock);
     this.ctx.store.markKeyPackageUsed(usedRef, now);
     this.ctx.update((s) => {
       s.key_package.published = false;
@@ -120,7 +121,7 @@ export class KeyPackageManager {
     const relays = this.ctx.pool.urls;
     if (relays.length === 0) throw new Error("no relays configured");
     const dTag = this.dTag();
-    const now = Math.floor(Date.now() / 1000);
+    const now = unixSeconds(this.ctx.clock);
     // Stored before it is published, so a Welcome that uses it can always be opened.
     this.ctx.store.saveKeyPackage({
       ref,

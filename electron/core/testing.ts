@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppState, StateSnapshot } from "../../shared/state.js";
-import { AppCore } from "./appCore.js";
+import { AppCore, type AppCoreOptions } from "./appCore.js";
 import type { CoreTimings } from "./config.js";
 import { waitForState as waitUntil } from "./waitForState.js";
 import { FileSecretStore } from "./secretStore.js";
@@ -35,8 +35,27 @@ export async function coreIn(
   relays: string[] = [],
   timings: Partial<CoreTimings> = FAST_TIMINGS,
   agentApiUrl?: string,
+  extra: Pick<AppCoreOptions, "clock" | "log"> = {},
 ): Promise<AppCore> {
-  return AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, pushIntervalMs, defaultRelays: relays, timings: { ...FAST_TIMINGS, ...timings }, ...(agentApiUrl ? { agentApiUrl } : {}) });
+  return AppCore.create({
+    secretStore: new FileSecretStore(dataDir),
+    dataDir,
+    pushIntervalMs,
+    defaultRelays: relays,
+    timings: { ...FAST_TIMINGS, ...timings },
+    ...(agentApiUrl ? { agentApiUrl } : {}),
+    ...extra,
+  });
+}
+
+/** A clock that runs with the system's, shifted by `offsetMs` (changeable while it runs). */
+export function skewedClock(offsetMs = 0): { offsetMs: number; now(): number } {
+  return {
+    offsetMs,
+    now() {
+      return Date.now() + this.offsetMs;
+    },
+  };
 }
 
 /** Resolves with the first pushed snapshot whose state satisfies `predicate`; on timeout the error shows the last state. */

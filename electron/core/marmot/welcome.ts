@@ -103,11 +103,10 @@ function backdated(now: number): number {
  * NIP-59 gift wrap of `rumor` (whose pubkey must be ours) to `recipientPubkey`.
  * Throws `welcome_too_large` when a layer exceeds the NIP-44 limit.
  */
-export function giftWrap(rumor: Rumor, senderSecretKey: Uint8Array, recipientPubkey: string): NostrEvent {
+export function giftWrap(rumor: Rumor, senderSecretKey: Uint8Array, recipientPubkey: string, now: number = Math.floor(Date.now() / 1000)): NostrEvent {
   if (getPublicKey(senderSecretKey) !== rumor.pubkey) throw new MarmotError("identity_mismatch", "The rumor's pubkey is not the sealing key's");
   if (!HEX32.test(recipientPubkey)) throw new MarmotError("invalid_event", `Not a hex pubkey: ${recipientPubkey}`);
   assertSizes(giftWrapSizes(rumor), `Gift wrap of kind ${rumor.kind}`);
-  const now = Math.floor(Date.now() / 1000);
   const seal = signEvent(
     {
       kind: SEAL_KIND,
