@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { nip19 } from "nostr-tools";
 import { defaultDataDir } from "../../electron/core/paths.js";
-import { startRelay } from "../relay/relay.js";
+import { DEFAULT_MAX_FUTURE_SECONDS, parseMaxFutureSeconds, startRelay } from "../relay/relay.js";
 import { AgentService, DEFAULT_MAX_AGENTS, type Log } from "./api/agentService.js";
 import { startAgentApi } from "./api/httpServer.js";
 import { SecretBox } from "./api/secretBox.js";
@@ -22,7 +22,9 @@ Commands:
              [--port 0] [--host 127.0.0.1] [--public-url URL] [--relay ws://…]…
              [--spawner-url URL] [--spawner-token T] [--open-allowlist] [--json]
              [--provisioning-window-ms 60000] [--orphan-grace-ms 120000] [--reaper-interval-ms 60000]
-             without --relay it starts the embedded relay; without --spawner-url it runs agents itself
+             [--relay-max-future-seconds ${DEFAULT_MAX_FUTURE_SECONDS}]
+             without --relay it starts the embedded relay (which refuses events dated further ahead than
+             --relay-max-future-seconds); without --spawner-url it runs agents itself
   spawner    run the local VM spawner service  [--port 0] [--token T] [--json]
   allowlist add NPUB [--note TEXT] [--max-agents N] | allowlist remove NPUB | allowlist list
   agents list
@@ -105,17 +107,23 @@ async function serve(args: string[]): Promise<void> {
     "reaper-interval-ms": { type: "string", default: "60000" },
     "provisioning-window-ms": { type: "string", default: "60000" },
     "orphan-grace-ms": { type: "string", default: "120000" },
+    "relay-max-future-seconds": { type: "string" },
   });
   const json = values.json === true;
   const log = jsonLog(json);
+  const givenRelays = (values.relay as string[] | undefined) ?? [];
+  const maxFutureText = values["relay-max-future-seconds"] as string | undefined;
+  if (maxFutureText !== undefined && givenRelays.length > 0) throw new UsageError("--relay-max-future-seconds applies to the embedded relay only, not with --relay");
+  const maxFutureSeconds = maxFutureText === undefined ? DEFAULT_MAX_FUTURE_SECONDS : parseMaxFutureSeconds(maxFutureText);
+  if (maxFutureSeconds === null) throw new UsageError(`--relay-max-future-seconds must be a whole number of seconds, got ${maxFutureText}`);
   const dataDir = dataDirOf(values);
   const store = await openStore(values);
   const secrets = await SecretBox.load(dataDir);
 
-  let relays = (values.relay as string[] | undefined) ?? [];
+  let relays = givenRelays;
   let closeRelay = async (): Promise<void> => undefined;
   if (relays.length === 0) {
-    const relay = await startRelay({ port: 0, dbPath: join(dataDir, "relay.sqlite") });
+    const relay = await startRelay({ port: 0, dbPath: join(dataDir, "relay.sqlite"), maxFutureSeconds });
     relays = [relay.url];
     closeRelay = () => relay.close();
     log({ event: "listening", service: "relay", url: relay.url });

@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// burrow-relay --port N --data-dir DIR [--json]: the local stack's relay as its own process.
+// burrow-relay --port N --data-dir DIR [--max-future-seconds S] [--json]: the local stack's relay as its own process.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startRelay } from "./relay.js";
+import { DEFAULT_MAX_FUTURE_SECONDS, parseMaxFutureSeconds, startRelay } from "./relay.js";
 import type { RelayLogLine } from "./relay.js";
 import { closeOnSignals } from "../signals.js";
 
-const USAGE = "usage: burrow-relay --port N --data-dir DIR [--json]";
+const USAGE = `usage: burrow-relay --port N --data-dir DIR [--max-future-seconds ${DEFAULT_MAX_FUTURE_SECONDS}] [--json]`;
 
 interface Cli {
   port: number;
   dataDir: string;
+  maxFutureSeconds: number;
   json: boolean;
 }
 
@@ -23,6 +24,7 @@ function parseCli(): Cli | string {
       options: {
         port: { type: "string", default: "0" },
         "data-dir": { type: "string" },
+        "max-future-seconds": { type: "string", default: String(DEFAULT_MAX_FUTURE_SECONDS) },
         json: { type: "boolean", default: false },
       },
     }).values;
@@ -33,7 +35,9 @@ function parseCli(): Cli | string {
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0..65535, got ${values.port}`;
   const dataDir = values["data-dir"];
   if (!dataDir) return "--data-dir is required";
-  return { port, dataDir, json: values.json };
+  const maxFutureSeconds = parseMaxFutureSeconds(values["max-future-seconds"]);
+  if (maxFutureSeconds === null) return `--max-future-seconds must be a whole number of seconds, got ${values["max-future-seconds"]}`;
+  return { port, dataDir, maxFutureSeconds, json: values.json };
 }
 
 async function main(): Promise<void> {
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
   };
 
   mkdirSync(dataDir, { recursive: true });
-  const relay = await startRelay({ port: cli.port, dbPath: join(dataDir, "relay.sqlite"), log: print });
+  const relay = await startRelay({ port: cli.port, dbPath: join(dataDir, "relay.sqlite"), maxFutureSeconds: cli.maxFutureSeconds, log: print });
   if (json) print({ event: "ready", url: relay.url });
   else process.stdout.write(`burrow-relay ready at ${relay.url}\n`);
 

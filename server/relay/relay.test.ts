@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { finalizeEvent, generateSecretKey, getPublicKey } from "nostr-tools/pure";
 import type { Event, EventTemplate } from "nostr-tools/pure";
 import { WebSocket } from "ws";
 import { startRelay } from "./relay.js";
-import type { RunningRelay } from "./relay.js";
+import type { RelayOptions, RunningRelay } from "./relay.js";
 
 type Message = unknown[];
 type Filter = Record<string, unknown>;
@@ -372,4 +375,116 @@ test("startRelay rejects when its port is taken", async () => {
   } finally {
     await first.close();
   }
+});
+
+const DAY = 86400;
+const YEAR = 365 * DAY;
+const FUTURE_REFUSAL = "invalid: created_at too far in the future";
+
+describe("integration: relay future limit", () => {
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const open = async (options: RelayOptions = {}): Promise<TestClient> => {
+    const relay = await startRelay({ port: 0, ...options });
+    const client = await TestClient.connect(relay.url);
+    opened.push(relay, client);
+    return client;
+  };
+
+  after(async () => {
+    for (const item of opened.reverse()) await item.close();
+  });
+
+  test("an event dated 10 years ahead is refused with the exact OK message and served neither live nor stored", async () => {
+    const client = await open();
+    const alice = new Author();
+    const live = await client.subscribe([{ authors: [alice.pubkey] }]);
+    const future = alice.sign(1, [], "from 2036", now() + 10 * YEAR);
+    client.send(["EVENT", future]);
+    const ok = await client.waitFor((m) => m[0] === "OK" && m[1] === future.id, "OK for the future event");
+    assert.deepEqual(ok, ["OK", future.id, false, FUTURE_REFUSAL]);
+
+    // A later event on the same subscription arrives after any delivery of the refused one would have.
+    const present = alice.sign(1, [], "now");
+    await client.publishAccepted(present);
+    await client.waitForEvent(live, present.id);
+    assert.deepEqual(ids(client.eventsOf(live)), [present.id]);
+    assert.deepEqual(await client.query([{ ids: [future.id] }]), []);
+    assert.deepEqual(ids(await client.query([{ authors: [alice.pubkey] }])), [present.id]);
+  });
+
+  test("an event 14 minutes ahead is accepted and served", async () => {
+    const client = await open();
+    const event = new Author().sign(1, [], "a fast clock", now() + 14 * 60);
+    await client.publishAccepted(event);
+    assert.deepEqual(await client.query([{ ids: [event.id] }]), [event]);
+  });
+
+  test("an event dated 5 years ago is accepted and served", async () => {
+    const client = await open();
+    const event = new Author().sign(1, [], "an old note", now() - 5 * YEAR);
+    await client.publishAccepted(event);
+    assert.deepEqual(await client.query([{ ids: [event.id] }]), [event]);
+  });
+
+  test("with maxFutureSeconds raised to 40 days an event 30 days ahead is accepted, as public relays that store any created_at do", async () => {
+    const client = await open({ maxFutureSeconds: 40 * DAY });
+    const alice = new Author();
+    const event = alice.sign(1, [], "next month", now() + 30 * DAY);
+    await client.publishAccepted(event);
+    assert.deepEqual(await client.query([{ ids: [event.id] }]), [event]);
+    assert.deepEqual(await client.publish(alice.sign(1, [], "too far still", now() + 41 * DAY)), [false, FUTURE_REFUSAL]);
+  });
+
+  test("the limit counts from the injected clock, its last second included", async () => {
+    const clock = 1_600_000_000;
+    const client = await open({ now: () => clock * 1000 });
+    const alice = new Author();
+    await client.publishAccepted(alice.sign(1, [], "at the limit", clock + 900));
+    assert.deepEqual(await client.publish(alice.sign(1, [], "one second over", clock + 901)), [false, FUTURE_REFUSAL]);
+    // By the machine's clock this one is years ahead of the relay's.
+    assert.deepEqual(await client.publish(alice.sign(1, [], "today")), [false, FUTURE_REFUSAL]);
+  });
+
+  test("ephemeral events and deletion requests from the far future are refused too", async () => {
+    const client = await open();
+    const alice = new Author();
+    const live = await client.subscribe([{ kinds: [20001, 5], authors: [alice.pubkey] }]);
+    const note = alice.sign(1, [], "keep me");
+    await client.publishAccepted(note);
+    assert.deepEqual(await client.publish(alice.sign(20001, [], "ping", now() + YEAR)), [false, FUTURE_REFUSAL]);
+    assert.deepEqual(await client.publish(alice.sign(5, [["e", note.id]], "", now() + YEAR)), [false, FUTURE_REFUSAL]);
+    assert.deepEqual(await client.query([{ ids: [note.id] }]), [note]);
+    assert.deepEqual(client.eventsOf(live), []);
+  });
+
+  test("burrow-relay --max-future-seconds sets the limit of the relay process", { timeout: 30_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "burrow-relay-main-"));
+    const main = fileURLToPath(new URL("./main.js", import.meta.url));
+    const child = spawn(process.execPath, [main, "--port", "0", "--data-dir", dir, "--max-future-seconds", String(40 * DAY), "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`burrow-relay exited with ${code}`)));
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          const parsed = JSON.parse(line) as { event: string; url?: string };
+          if (parsed.event === "ready" && parsed.url) resolve(parsed.url);
+        });
+      });
+      const client = await TestClient.connect(url);
+      const alice = new Author();
+      await client.publishAccepted(alice.sign(1, [], "next month", now() + 30 * DAY));
+      assert.deepEqual(await client.publish(alice.sign(1, [], "too far", now() + 41 * DAY)), [false, FUTURE_REFUSAL]);
+      await client.close();
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const bad = spawn(process.execPath, [main, "--data-dir", dir, "--max-future-seconds", "soon"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    bad.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    assert.equal(await new Promise((resolve) => bad.once("exit", resolve)), 2);
+    assert.match(stderr, /--max-future-seconds must be a whole number of seconds/);
+  });
 });

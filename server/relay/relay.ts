@@ -9,6 +9,8 @@ import {
   createOutgoingOkMessage,
 } from "@nostr-relay/common";
 import type {
+  BeforeHandleEventPlugin,
+  BeforeHandleEventResult,
   BroadcastPlugin,
   Client,
   Event,
@@ -43,6 +45,13 @@ export interface RelayOptions {
   log?: (line: RelayLogLine) => void;
   /** Largest EVENT frame accepted; a larger one gets OK false. */
   maxEventBytes?: number;
+  /**
+   * An event dated more than this many seconds ahead of the relay's clock gets OK false; any past
+   * date is accepted. Default 900. Tests raise it to stand in for public relays that store any created_at.
+   */
+  maxFutureSeconds?: number;
+  /** The relay's clock in milliseconds since the epoch; default Date.now. */
+  now?: () => number;
 }
 
 export interface RunningRelay {
@@ -60,11 +69,21 @@ const FRAME_HEADROOM_BYTES = 1024 * 1024;
 // The library evicts a client's oldest subscription, silently, once it holds this many.
 const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
 const CLOSE_GRACE_MS = 2000;
+export const DEFAULT_MAX_FUTURE_SECONDS = 15 * 60;
+export const FUTURE_EVENT_REFUSAL = "invalid: created_at too far in the future";
+
+/** A `--max-future-seconds` value: a whole number of seconds, or null when it is not one. */
+export function parseMaxFutureSeconds(text: string): number | null {
+  const seconds = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(seconds) ? seconds : null;
+}
 
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
   await initNostrCrypto();
   const host = options.host ?? "127.0.0.1";
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+  if (!Number.isInteger(maxFutureSeconds) || maxFutureSeconds < 0) throw new Error(`maxFutureSeconds must be a non-negative integer, got ${maxFutureSeconds}`);
   const log = options.log ?? (() => {});
 
   // Pages of up to 5,000 stored events (default 500 when a REQ names no limit): a member back from a
@@ -86,6 +105,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     eventHandlingResultCacheTtl: 0,
   });
   relay.register(delivery);
+  relay.register(new FutureLimit(maxFutureSeconds, options.now ?? Date.now));
   const validator = new Validator({ maxContentLength: maxEventBytes });
 
   async function handleFrame(ws: WebSocket, data: RawData): Promise<void> {
@@ -213,6 +233,23 @@ class LiveDelivery implements HandleMessagePlugin, BroadcastPlugin {
 
   forget(client: Client): void {
     this.clients.delete(client);
+  }
+}
+
+/**
+ * Refuses events dated too far ahead, before anything is stored or delivered: one stored that way
+ * would sort first under every `until`-less query for years, and replaceable ones could never be
+ * replaced. Runs for every EVENT (stored, ephemeral, deletion), before the signature check.
+ */
+class FutureLimit implements BeforeHandleEventPlugin {
+  constructor(
+    private readonly maxFutureSeconds: number,
+    private readonly now: () => number,
+  ) {}
+
+  beforeHandleEvent(event: Event): BeforeHandleEventResult {
+    const aheadSeconds = event.created_at - Math.floor(this.now() / 1000);
+    return aheadSeconds > this.maxFutureSeconds ? { canHandle: false, message: FUTURE_EVENT_REFUSAL } : { canHandle: true };
   }
 }
 
