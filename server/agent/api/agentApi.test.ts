@@ -1,12 +1,16 @@
 // The agent API over real HTTP, with real NIP-98, real storage (SQLite and, where installed,
 // PostgreSQL) and the local spawner running real agent bots against the embedded relay.
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { hexToBytes } from "@noble/hashes/utils.js";
 import { finalizeEvent, generateSecretKey, getPublicKey } from "nostr-tools/pure";
 import { npubEncode } from "nostr-tools/nip19";
 import { startRelay, type RunningRelay } from "../../relay/relay.js";
+import { filesHolding } from "../spawner/testSupport.fixture.js";
 import { startThrowawayPostgres } from "../testing/postgres.js";
-import { agentRequest, startTestServer, type TestServer } from "./testServer.js";
+import { SecretBox } from "./secretBox.js";
+import { agentRequest, startTestServer, TEST_SERVER_SECRET, type TestServer } from "./testServer.js";
 
 
 interface Engine {
@@ -118,6 +122,24 @@ for (const engine of engines) {
 
       response = await agentRequest(server.url, "/v1/agents/nothing", "GET", owner.secret);
       assert.deepEqual([response.status, response.body["error"]], [404, "invalid_request"]);
+    });
+
+    test("an_agents_key_is_sealed_in_the_store_and_kept_in_the_clear_only_in_its_vm_directory", async (t) => {
+      if (skipped) return t.skip(skipped);
+      const owner = newOwner();
+      await allow(owner.npub);
+      assert.equal((await agentRequest(server.url, "/v1/agents/ensure", "POST", owner.secret)).status, 202);
+      const vmId = String((await ready(owner.secret)).body["vm_id"]);
+      const row = await server.store.getActiveAgent(owner.npub);
+      assert.ok(row);
+      // XChaCha20-Poly1305: a 24-byte nonce, then the key's 64 hex characters sealed with a 16-byte tag.
+      assert.match(row.secret_enc, /^[0-9a-f]{48}:[0-9a-f]{160}$/);
+      const secretHex = SecretBox.fromHex(TEST_SERVER_SECRET).open(row.secret_enc);
+      assert.equal(getPublicKey(hexToBytes(secretHex)), row.agent_pubkey);
+      assert.ok(!row.secret_enc.includes(secretHex));
+      assert.throws(() => SecretBox.fromHex("22".repeat(32)).open(row.secret_enc), "another server key cannot open it");
+      // The database file (SQLite) and everything else of the server's data dir hold it sealed only.
+      assert.deepEqual(await filesHolding(server.dataDir, secretHex), [join(server.dataDir, "spawner", "vms", vmId, "agent_secret")]);
     });
 
     test("every_nip98_fault_is_401_unauthorized", async (t) => {

@@ -187,7 +187,7 @@ describe("agent bot over the embedded relay", () => {
     await running.bot.close();
     running = await startTrackedBot();
     assert.deepEqual(running.phases, [...BOT_PHASES]);
-    assert.ok(!running.logs.some((l) => l.event === "action" && l["tag"] === "Login"), "the stored session is reused");
+    assert.ok(!running.logs.some((l) => l.event === "action" && l["tag"] === "Login"), "the session opens from the handed key, without a Login");
     const state = await ownerSays("hello again", "ACK: hello again");
     assert.equal(state.chats.length, 1);
     assert.equal(theirTexts(state).filter((t) => t === "ACK: hello").length, 1, "no reply sent twice");

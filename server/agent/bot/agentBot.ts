@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { MAX_MESSAGE_LENGTH, isRelayUrl } from "../../../shared/actions.js";
 import { parsePubkeyInput } from "../../../shared/pubkeys.js";
 import type { AgentStartupPhase, AppState, StateSnapshot } from "../../../shared/state.js";
-import { AppCore, type Logger } from "../../../electron/core/appCore.js";
+import { AppCore, type Logger, type SecretStore } from "../../../electron/core/appCore.js";
 import type { CoreTimings } from "../../../electron/core/config.js";
 import type { CoreEvent } from "../../../electron/core/events.js";
 import { parsePrivateKey } from "../../../electron/core/keys.js";
@@ -21,7 +21,7 @@ export type BotPhase = Extract<AgentStartupPhase, "booting_guest" | "waiting_for
 export const BOT_PHASES: readonly BotPhase[] = ["booting_guest", "waiting_for_service_ready", "waiting_for_keypackage_publish", "ready"];
 
 export interface AgentBotOptions {
-  /** The core's data dir (key, chats, MLS state) and the bot's reply journal. One bot per dir. */
+  /** The core's data dir (chats, MLS state; never the key) and the bot's reply journal. One bot per dir. */
   dataDir: string;
   /** The agent's Nostr secret key, 64 hex characters. */
   secretHex: string;
@@ -53,7 +53,6 @@ export const REPLY_JOURNAL_FILE = "agent-bot-replies.json";
 const CHAT_MESSAGE_KIND = 9;
 /** Earlier messages given to the responder with each new one. */
 const MAX_HISTORY_TURNS = 20;
-const LOGIN_TIMEOUT_MS = 15_000;
 const HISTORY_WAIT_MS = 3_000;
 const RESPONDER_FAILED_REASON = "something went wrong on my side";
 
@@ -290,9 +289,12 @@ export async function startAgentBot(options: AgentBotOptions): Promise<AgentBot>
   const badRelay = options.relays.find((url) => !isRelayUrl(url));
   if (badRelay !== undefined) throw new AgentBotConfigError(`not a ws:// or wss:// relay URL: ${badRelay}`);
 
+  // Bots before issue 11 kept a second copy of the key in their data dir; whoever starts the bot keeps the only one.
+  await new FileSecretStore(options.dataDir).clear();
   const journal = ReplyJournal.open(join(options.dataDir, REPLY_JOURNAL_FILE), log);
+  // The core opens the agent's session from this store while it starts: no Login, no write.
   const core = await AppCore.create({
-    secretStore: new FileSecretStore(options.dataDir),
+    secretStore: new HandedKeyStore(keys.secretHex),
     dataDir: options.dataDir,
     defaultRelays: [...new Set(options.relays)],
     ...(options.timings ? { timings: options.timings } : {}),
@@ -300,29 +302,36 @@ export async function startAgentBot(options: AgentBotOptions): Promise<AgentBot>
   });
   const bot = new Bot(core, journal, keys.pubkey, owner.pubkey, options.responder ?? echoResponder, log, options.onPhase ?? (() => undefined));
   bot.listen();
-  try {
-    await login(core, keys.secretHex, keys.pubkey);
-  } catch (error) {
+  const { state } = core.snapshot();
+  if (state.auth.status !== "logged_in" || state.auth.pubkey !== keys.pubkey) {
     await bot.close();
-    throw error;
+    throw new Error(`login failed: ${state.toasts.at(-1)?.message ?? "the session did not start"}`);
   }
   log({ event: "agent_bot_started", npub: keys.npub, owner: short(owner.pubkey) });
   bot.resumePending();
   return { npub: keys.npub, pubkey: keys.pubkey, close: () => bot.close() };
 }
 
-/** Logs in with the agent's key, unless the core restored that same session from its data dir. */
-async function login(core: AppCore, secretHex: string, pubkey: string): Promise<void> {
-  const auth = core.snapshot().state.auth;
-  if (auth.status === "logged_in" && auth.pubkey === pubkey) return;
-  const startRev = core.snapshot().rev;
-  const reply = await core.dispatch({ type: "Login", nsec: secretHex });
-  if (!reply.ok) throw new Error(`login failed: ${reply.error}`);
-  const { state } = await nextSnapshot(
-    core,
-    ({ rev, state: s }) => (s.auth.status === "logged_in" && s.auth.pubkey === pubkey) || (rev > startRev && s.auth.status === "logged_out" && !s.busy.logging_in),
-    LOGIN_TIMEOUT_MS,
-    "login",
-  );
-  if (state.auth.status !== "logged_in") throw new Error(`login failed: ${state.toasts.at(-1)?.message ?? "the key could not be stored"}`);
+/**
+ * The core's key store for a bot: the key it was handed, in memory only. Whoever starts the bot
+ * keeps the one copy on disk (the spawner's VM directory), so the core must not write another.
+ * "plain_file" is the closest kind: that one copy is a 0600 file.
+ */
+class HandedKeyStore implements SecretStore {
+  readonly kind = "plain_file" as const;
+  readonly notice = null;
+
+  constructor(private secretHex: string | null) {}
+
+  async load(): Promise<string | null> {
+    return this.secretHex;
+  }
+
+  async save(secretHex: string): Promise<void> {
+    this.secretHex = secretHex;
+  }
+
+  async clear(): Promise<void> {
+    this.secretHex = null;
+  }
 }

@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 // The agent bot as a process, started by a spawner inside the agent's VM:
-//   BURROW_AGENT_SECRET=<hex> node dist/server/agent/bot/main.js --data-dir DIR --owner HEX --relay URL [--relay URL…]
-// The secret comes from the environment, never argv (argv is visible to every user of the machine).
+//   node dist/server/agent/bot/main.js --data-dir DIR --owner HEX --relay URL [--relay URL…] < KEY
+// The secret key is the first line on stdin, read before anything else runs. Never argv (every user
+// of the machine reads /proc/<pid>/cmdline), never the environment (/proc/<pid>/environ, inherited by
+// children), never a file of the bot's: the one who starts it keeps the only copy.
 // Every stdout line is one JSON object:
 //   {"event":"phase","phase":P}            each startup phase, in order (BOT_PHASES)
 //   {"event":"ready","agent_npub":N,"agent_pubkey":H}   once, right after phase "ready"
 //   {"event":"log","log":NAME,...}         core and bot log lines (NAME is the line's own event)
 //   {"event":"stopped","signal":S}         after a clean shutdown on SIGTERM / SIGINT (exit 0)
 //   {"event":"fatal","message":M}          bad arguments (exit 2) or a failed start (exit 1), also on stderr
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { LogLine } from "../../../electron/core/appCore.js";
 import { parsePrivateKey } from "../../../electron/core/keys.js";
 import { AgentBotConfigError, startAgentBot, type AgentBot } from "./agentBot.js";
 import { responderFromEnv, type Responder } from "./responder.js";
 
-const USAGE = "usage: BURROW_AGENT_SECRET=<hex> burrow-agent-bot --data-dir DIR --owner HEX --relay URL [--relay URL...]";
-const SECRET_ENV = "BURROW_AGENT_SECRET";
+const USAGE = "usage: burrow-agent-bot --data-dir DIR --owner HEX --relay URL [--relay URL...] < FILE_WITH_THE_HEX_SECRET_KEY";
 /** A shutdown that takes longer than this exits anyway, with status 1. */
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -65,15 +67,25 @@ function parseCli(argv: string[]): Cli | string {
   return { dataDir, owner: values.owner, relays };
 }
 
+/** The first line on stdin, "" at end of input; stdin is closed afterwards. */
+async function readSecretLine(): Promise<string> {
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) return line.trim();
+    return "";
+  } finally {
+    lines.close();
+    process.stdin.destroy();
+  }
+}
+
 async function main(): Promise<void> {
-  const secret = process.env[SECRET_ENV]?.trim();
-  // Nothing this process starts inherits the key.
-  delete process.env[SECRET_ENV];
   const cli = parseCli(process.argv.slice(2));
   if (typeof cli === "string") return fail(cli, EXIT_USAGE);
-  if (!secret) return fail(`${SECRET_ENV} is not set: it must hold the agent's secret key (64 hex characters)`, EXIT_USAGE);
+  const secret = await readSecretLine();
+  if (!secret) return fail("no secret key on stdin: its first line must be the agent's secret key (64 hex characters)", EXIT_USAGE);
   const keys = parsePrivateKey(secret);
-  if (!keys) return fail(`${SECRET_ENV} is not a valid secret key (64 hex characters)`, EXIT_USAGE);
+  if (!keys) return fail("the first line on stdin is not a valid secret key (64 hex characters)", EXIT_USAGE);
   let responder: Responder;
   try {
     responder = responderFromEnv(process.env, logLine);

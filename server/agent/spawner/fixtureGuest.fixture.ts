@@ -4,9 +4,10 @@
 // Behaviour knobs (environment): FIXTURE_PHASE_DELAY_MS (between lines, default 10), FIXTURE_STALL=1
 // (stays in its last phase, never ready), FIXTURE_EXIT_BEFORE_READY=<code>, FIXTURE_IGNORE_SIGTERM=1.
 // Each start appends one line to `<data-dir>/starts.jsonl`: its argv, pid, and whether the secret
-// (or the spawner's token) leaked where it must not be.
+// (or the spawner's token) leaked where it must not be. Like the bot, it reads its key from stdin.
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { nip19 } from "nostr-tools";
@@ -16,15 +17,26 @@ const { values } = parseArgs({
   options: { "data-dir": { type: "string" }, owner: { type: "string" }, relay: { type: "string", multiple: true } },
 });
 const dataDir = values["data-dir"];
-const secret = process.env["BURROW_AGENT_SECRET"];
+let secret = "";
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  secret = line.trim();
+  break;
+}
+process.stdin.destroy();
 if (!dataDir || !values.owner || !values.relay?.length || !secret) {
-  process.stderr.write("fixture guest: --data-dir, --owner, --relay and BURROW_AGENT_SECRET are required\n");
+  process.stderr.write("fixture guest: --data-dir, --owner, --relay and the secret key on stdin are required\n");
   process.exit(2);
 }
 const pubkey = getPublicKey(hexToBytes(secret));
 appendFileSync(
   join(dataDir, "starts.jsonl"),
-  `${JSON.stringify({ argv: process.argv.slice(2), pid: process.pid, secret_in_argv: process.argv.some((arg) => arg.includes(secret)), spawner_token_in_env: "BURROW_SPAWNER_TOKEN" in process.env })}\n`,
+  `${JSON.stringify({
+    argv: process.argv.slice(2),
+    pid: process.pid,
+    secret_in_argv: process.argv.some((arg) => arg.includes(secret)),
+    secret_in_env: Object.values(process.env).some((value) => value?.includes(secret)),
+    spawner_token_in_env: "BURROW_SPAWNER_TOKEN" in process.env,
+  })}\n`,
 );
 
 const delayMs = Number(process.env["FIXTURE_PHASE_DELAY_MS"] ?? "10");

@@ -78,7 +78,8 @@ test("create_reports_starting_then_running_with_the_guest_phases_in_order", asyn
   const [start, ...more] = await guestStarts(dataDir, vm_id);
   assert.equal(more.length, 0);
   assert.ok(start);
-  assert.equal(start.secret_in_argv, false, "the secret reaches the guest through its environment only");
+  assert.equal(start.secret_in_argv, false, "the secret reaches the guest on stdin only");
+  assert.equal(start.secret_in_env, false, "the secret reaches the guest on stdin only");
   assert.equal(start.spawner_token_in_env, false);
   assert.deepEqual(start.argv, ["--data-dir", join(dataDir, "vms", vm_id, "data"), "--owner", request.owner_pubkey, "--relay", request.relays[0]]);
   assert.ok(processAlive(start.pid));

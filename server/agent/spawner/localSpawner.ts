@@ -45,7 +45,7 @@ export interface LocalSpawnerOptions {
   guestEnv?: NodeJS.ProcessEnv;
 }
 
-/** What vms.json keeps per VM. Never the secret: that stays in the VM's own directory. */
+/** What vms.json keeps per VM. Never the secret: its one copy is `<vm dir>/agent_secret`. */
 interface VmRecord {
   vm_id: string;
   agent_pubkey: string;
@@ -66,7 +66,7 @@ interface StateFile {
 
 interface Vm {
   record: VmRecord;
-  /** `<dataDir>/vms/<vm_id>`: the secret file, the guest's log and its data dir. */
+  /** `<dataDir>/vms/<vm_id>` (mode 0700): the secret file (0600, the key's only copy), the guest's log and its data dir. */
   dir: string;
   child: ChildProcess | null;
   /** Settles when the current guest has exited (at once when there is none). */
@@ -436,7 +436,7 @@ export class LocalSpawner implements Spawner {
       return;
     }
     const { record } = vm;
-    const env: NodeJS.ProcessEnv = { ...this.guestEnv, BURROW_AGENT_SECRET: secret };
+    const env: NodeJS.ProcessEnv = { ...this.guestEnv };
     delete env["BURROW_SPAWNER_TOKEN"];
     const args = [this.agentEntry, "--data-dir", this.guestDataDir(vm), "--owner", record.owner_pubkey];
     for (const relay of record.relays) args.push("--relay", relay);
@@ -446,7 +446,7 @@ export class LocalSpawner implements Spawner {
       child = spawn(this.nodePath, args, {
         cwd: vm.dir,
         env,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
         detached: process.platform !== "win32",
         windowsHide: true,
       });
@@ -455,6 +455,11 @@ export class LocalSpawner implements Spawner {
       this.fail(vm, `cannot start the guest: ${errorMessage(error)}`);
       return;
     }
+    // The key goes over stdin (the bot's CLI contract): argv is world-readable in /proc/<pid>/cmdline and
+    // the environment sits in /proc/<pid>/environ for the guest's lifetime. A guest that exits before
+    // reading it breaks the pipe; that exit is reported below.
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(`${secret}\n`);
     vm.child = child;
     let exited: () => void = () => {};
     vm.exited = new Promise<void>((resolve) => (exited = resolve));

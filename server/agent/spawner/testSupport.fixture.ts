@@ -1,10 +1,11 @@
 // Shared by the spawner's tests: requests with fresh keys, the fixture guest's path and records, polling.
-import { readFileSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
+import { nsecEncode } from "nostr-tools/nip19";
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure";
 import type { CreateVmRequest } from "../types.js";
 
@@ -30,6 +31,7 @@ export interface GuestStart {
   argv: string[];
   pid: number;
   secret_in_argv: boolean;
+  secret_in_env: boolean;
   spawner_token_in_env: boolean;
 }
 
@@ -69,4 +71,25 @@ export async function waitFor<T>(read: () => Promise<T> | T, done: (value: T) =>
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Whether `bytes` hold the secret key `secretHex` in any form: hex (either case), nsec or the raw 32 bytes. */
+export function holdsSecret(bytes: Buffer, secretHex: string): boolean {
+  const forms = [secretHex.toLowerCase(), secretHex.toUpperCase(), nsecEncode(hexToBytes(secretHex))].map((text) => Buffer.from(text, "utf8"));
+  forms.push(Buffer.from(hexToBytes(secretHex)));
+  return forms.some((form) => bytes.includes(form));
+}
+
+/** Every file under `dir` (the whole tree, symlinks not followed) that holds the secret key `secretHex` (holdsSecret). Sorted paths. */
+export async function filesHolding(dir: string, secretHex: string): Promise<string[]> {
+  const found: string[] = [];
+  const entries = existsSync(dir) ? await readdir(dir, { recursive: true, withFileTypes: true }) : [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    // A file removed meanwhile (a SQLite journal) held nothing we can find any more.
+    const bytes = await readFile(path).catch(() => null);
+    if (bytes && holdsSecret(bytes, secretHex)) found.push(path);
+  }
+  return found.sort();
 }
