@@ -129,7 +129,7 @@ export class KeyPackageManager {
       d_tag: dTag,
       created_at: now,
     });
-    const templates = keyPackageEventTemplates(bundle.publicPackage, dTag, { relays, client: CLIENT_NAME, createdAt: now });
+    const templates = await keyPackageEventTemplates(bundle.publicPackage, dTag, { relays, client: CLIENT_NAME, createdAt: now });
     const legacy = signEvent(templates.legacy, this.ctx.keys.secret);
     const addressable = signEvent(templates.addressable, this.ctx.keys.secret);
     const relayList = signEvent(keyPackageRelayListTemplate(relays, now), this.ctx.keys.secret);
