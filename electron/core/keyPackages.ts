@@ -24,6 +24,12 @@ const D_TAG_KEY = "key_package_d_tag";
 
 export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
 
+/** Exactly one `i` tag, with exactly our ref. */
+function carriesRef(event: Event, ref: string): boolean {
+  const refs = event.tags.filter((tag) => tag[0] === "i");
+  return refs.length === 1 && refs[0]?.length === 2 && refs[0][1] === ref;
+}
+
 export class KeyPackageManager {
   private checking = false;
 
@@ -57,7 +63,11 @@ export class KeyPackageManager {
         this.ctx.timings.relayQueryMs,
       );
       if (!this.ctx.live()) return;
-      const known = ours.find((event) => this.ctx.store.findKeyPackageByEventId(event.id)?.used_at === null);
+      // One published before Burrow wrote `i` does not count: MDK 0.7 refuses it, so a fresh one replaces it.
+      const known = ours.find((event) => {
+        const row = this.ctx.store.findKeyPackageByEventId(event.id);
+        return row?.used_at === null && carriesRef(event, row.ref);
+      });
       if (known) {
         this.ctx.update((s) => {
           s.key_package.published = true;
