@@ -145,7 +145,7 @@ export function parseAction(raw: unknown): ParsedAction {
         return { ok: false, error: `Malformed SetRelays: relays must be up to ${MAX_RELAYS} ws:// or wss:// URLs` };
       }
       const bad = relays.find((r) => !isRelayUrl(r));
-      if (bad !== undefined) return { ok: false, error: `Malformed SetRelays: ${relayUrlProblem(bad) ?? "invalid relay URL"}` };
+      if (bad !== undefined) return { ok: false, error: `Malformed SetRelays: a relay URL ${relayUrlProblem(bad) ?? "is not valid"}` };
       // Normal form, so `ws://h:1` and `ws://h:1/` are one relay in the settings as in the pool.
       return { ok: true, action: { type, relays: normalizeRelayUrls(relays) } };
     }

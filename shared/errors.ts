@@ -5,6 +5,7 @@ export type CoreErrorCode =
   | "not_logged_in"
   | "secret_storage_failed"
   | "malformed_action"
+  | "invalid_relay_url"
   | "internal";
 
 export class CoreError extends Error {
@@ -25,6 +26,8 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
       return "Sign in first.";
     case "secret_storage_failed":
       return `Could not store your key: ${detail ?? "unknown error"}`;
+    case "invalid_relay_url":
+      return `This relay URL ${detail ?? "is not valid"}.`;
     case "malformed_action":
       return `The app sent a request the core does not understand (${detail ?? "malformed"}).`;
     case "internal":

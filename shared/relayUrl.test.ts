@@ -67,7 +67,7 @@ describe("unit: relay URLs", () => {
     });
     const refused = parseAction({ type: "SetRelays", relays: ["wss://relay.one", "wss://me:secret@relay.two"] });
     assert.equal(refused.ok, false);
-    assert.match(refused.ok ? "" : refused.error, /^Malformed SetRelays: Relay URL must not contain a user name or password$/);
+    assert.match(refused.ok ? "" : refused.error, /^Malformed SetRelays: a relay URL must not contain a user name or password$/);
     assert.equal(parseAction({ type: "SetRelays", relays: ["http://relay.one"] }).ok, false);
   });
 });

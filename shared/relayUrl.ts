@@ -46,10 +46,10 @@ function parse(value: string): RelayUrlParts | string {
   return { scheme: scheme[1].toLowerCase() as "ws" | "wss", host: host.toLowerCase(), port, rest };
 }
 
-/** Why `value` is not a relay URL under the profile, or null when it is one. */
+/** Why `value` is not a relay URL under the profile ("has no host", …), or null when it is one. */
 export function relayUrlProblem(value: string): string | null {
   const parsed = parse(value);
-  return typeof parsed === "string" ? `Relay URL ${parsed}` : null;
+  return typeof parsed === "string" ? parsed : null;
 }
 
 /** A relay URL under the Marmot relay URL profile. */

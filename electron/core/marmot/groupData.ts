@@ -86,7 +86,7 @@ function validate(data: MarmotGroupData): void {
   if (data.nostrGroupId.length !== 32) fail("nostr_group_id must be 32 bytes");
   for (const key of data.adminPubkeys) if (!HEX_PUBKEY.test(key)) fail(`Invalid admin pubkey: ${key}`);
   if (new Set(data.adminPubkeys).size !== data.adminPubkeys.length) fail("Duplicate admin pubkey");
-  for (const relay of data.relays) if (!isRelayUrl(relay)) fail(`${relayUrlProblem(relay) ?? "Invalid relay URL"}: ${relay.slice(0, 80)}`);
+  for (const relay of data.relays) if (!isRelayUrl(relay)) fail(`Relay URL ${relay.slice(0, 80)} ${relayUrlProblem(relay) ?? "is not valid"}`);
   const sized: Array<[string, Uint8Array, number]> = [
     ["image_hash", data.imageHash, 32],
     ["image_key", data.imageKey, 32],

@@ -126,7 +126,7 @@ export interface KeyPackageEventTemplates {
 function assertRelays(relays: readonly string[]): void {
   for (const relay of relays) {
     const problem = relayUrlProblem(relay);
-    if (problem !== null) throw new MarmotError("invalid_event", `${problem}: ${relay.slice(0, 80)}`);
+    if (problem !== null) throw new MarmotError("invalid_event", `Relay URL ${relay.slice(0, 80)} ${problem}`);
   }
 }
 
