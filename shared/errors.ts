@@ -2,10 +2,10 @@
 
 export type CoreErrorCode =
   | "invalid_private_key"
+  | "invalid_relay_url"
   | "not_logged_in"
   | "secret_storage_failed"
   | "malformed_action"
-  | "invalid_relay_url"
   | "internal";
 
 export class CoreError extends Error {
@@ -22,12 +22,12 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
   switch (code) {
     case "invalid_private_key":
       return "Invalid private key";
+    case "invalid_relay_url":
+      return `This relay URL ${detail ?? "is not valid"}.`;
     case "not_logged_in":
       return "Sign in first.";
     case "secret_storage_failed":
       return `Could not store your key: ${detail ?? "unknown error"}`;
-    case "invalid_relay_url":
-      return `This relay URL ${detail ?? "is not valid"}.`;
     case "malformed_action":
       return `The app sent a request the core does not understand (${detail ?? "malformed"}).`;
     case "internal":
