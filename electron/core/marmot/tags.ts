@@ -10,7 +10,7 @@ import type { MarmotError } from "./errors.js";
 export type TagFailure = (reason: string) => MarmotError;
 
 function named(tags: readonly string[][], name: string): string[][] {
-  return tags.filter((tag) => tag[0] === name);
+  return tags.filter((tag) => Array.isArray(tag) && tag[0] === name);
 }
 
 /** The one value of singleton tag `name`; undefined when absent and optional. */
