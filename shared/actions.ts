@@ -1,4 +1,7 @@
 // Everything a renderer may ask of the core. Grouped by feature; every variant is plain JSON.
+import { isRelayUrl, normalizeRelayUrls, relayUrlProblem } from "./relayUrl.js";
+
+export { isRelayUrl } from "./relayUrl.js";
 
 export type AuthAction =
   | { type: "CreateAccount" }
@@ -60,18 +63,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 const HEX_ID = /^[0-9a-f]{64}$/;
 
-const RELAY_URL = /^wss?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?(?:\/[^\s#]*)?$/i;
-
 const HTTP_URL = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?(?:\/[^\s?#]*)?$/i;
 
 /** An agent API base URL: http:// or https:// with a host, no query or fragment. */
 export function isAgentApiUrl(value: string): boolean {
   return value.length <= 512 && HTTP_URL.test(value);
-}
-
-/** A relay URL users may configure: ws:// or wss:// with a host. */
-export function isRelayUrl(value: string): boolean {
-  return value.length <= 512 && RELAY_URL.test(value);
 }
 
 function groupText(raw: Record<string, unknown>): { name: string; description: string } | string {
@@ -145,10 +141,13 @@ export function parseAction(raw: unknown): ParsedAction {
     }
     case "SetRelays": {
       const relays = raw["relays"];
-      if (!Array.isArray(relays) || relays.length > MAX_RELAYS || !relays.every((r): r is string => typeof r === "string" && isRelayUrl(r))) {
+      if (!Array.isArray(relays) || relays.length > MAX_RELAYS || !relays.every((r): r is string => typeof r === "string")) {
         return { ok: false, error: `Malformed SetRelays: relays must be up to ${MAX_RELAYS} ws:// or wss:// URLs` };
       }
-      return { ok: true, action: { type, relays: [...new Set(relays)] } };
+      const bad = relays.find((r) => !isRelayUrl(r));
+      if (bad !== undefined) return { ok: false, error: `Malformed SetRelays: a relay URL ${relayUrlProblem(bad) ?? "is not valid"}` };
+      // Normal form, so `ws://h:1` and `ws://h:1/` are one relay in the settings as in the pool.
+      return { ok: true, action: { type, relays: normalizeRelayUrls(relays) } };
     }
     case "EnsureAgent":
       return { ok: true, action: { type } };

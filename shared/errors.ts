@@ -2,6 +2,7 @@
 
 export type CoreErrorCode =
   | "invalid_private_key"
+  | "invalid_relay_url"
   | "not_logged_in"
   | "secret_storage_failed"
   | "malformed_action"
@@ -21,6 +22,8 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
   switch (code) {
     case "invalid_private_key":
       return "Invalid private key";
+    case "invalid_relay_url":
+      return `This relay URL ${detail ?? "is not valid"}.`;
     case "not_logged_in":
       return "Sign in first.";
     case "secret_storage_failed":

@@ -4,3 +4,4 @@ export * from "./ipc.js";
 export * from "./errors.js";
 export * from "./csp.js";
 export * from "./pubkeys.js";
+export * from "./relayUrl.js";

@@ -53,6 +53,8 @@ import {
 } from "./marmot/index.js";
 import { MarmotError, describeError } from "./marmot/errors.js";
 import { serializeRumor } from "./marmot/rumor.js";
+import { groupEventGroupId } from "./marmot/groupEvents.js";
+import { keyPackageRelayListRelays } from "./marmot/keyPackage.js";
 import { SerialQueue } from "./serialQueue.js";
 import { unixSeconds } from "./clock.js";
 import type { RelayPool } from "./relays/pool.js";
@@ -449,9 +451,8 @@ export class Account {
     const timeout = this.ctx.timings.keyPackageFetchMs;
     const found = await this.ctx.pool.query([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND, KEY_PACKAGE_RELAY_LIST_KIND], authors: [peer] }], timeout);
     let packages = found.filter((e) => e.kind !== KEY_PACKAGE_RELAY_LIST_KIND);
-    const relayList = found.filter((e) => e.kind === KEY_PACKAGE_RELAY_LIST_KIND).sort((a, b) => b.created_at - a.created_at)[0];
-    const theirRelays = (relayList?.tags ?? []).filter((t) => t[0] === "relay" && t[1]).map((t) => t[1] as string);
-    const elsewhere = theirRelays.filter((url) => !this.ctx.pool.urls.includes(url));
+    const ours = new Set(this.ctx.pool.urls);
+    const elsewhere = keyPackageRelayListRelays(found).filter((url) => !ours.has(url));
     if (packages.length === 0 && elsewhere.length > 0) {
       packages = await this.ctx.pool.query([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND], authors: [peer] }], timeout, elsewhere);
     }
@@ -1156,7 +1157,7 @@ export class Account {
   }
 
   private async applyGroupEvent(event: Event, writes: Array<() => void>, mayHold: boolean): Promise<void> {
-    const groupId = event.tags.find((t) => t[0] === "h")?.[1] ?? "";
+    const groupId = groupEventGroupId(event);
     const group = this.groups.get(groupId);
     if (!group) return;
     if (this.flags()[groupId]?.left) {

@@ -25,6 +25,12 @@ const D_TAG_KEY = "key_package_d_tag";
 
 export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
 
+/** Exactly one `i` tag, with exactly our ref. */
+function carriesRef(event: Event, ref: string): boolean {
+  const refs = event.tags.filter((tag) => tag[0] === "i");
+  return refs.length === 1 && refs[0]?.length === 2 && refs[0][1] === ref;
+}
+
 export class KeyPackageManager {
   private checking = false;
 
@@ -58,7 +64,11 @@ export class KeyPackageManager {
         this.ctx.timings.relayQueryMs,
       );
       if (!this.ctx.live()) return;
-      const known = ours.find((event) => this.ctx.store.findKeyPackageByEventId(event.id)?.used_at === null);
+      // One published before Burrow wrote `i` does not count: MDK 0.7 refuses it, so a fresh one replaces it.
+      const known = ours.find((event) => {
+        const row = this.ctx.store.findKeyPackageByEventId(event.id);
+        return row?.used_at === null && carriesRef(event, row.ref);
+      });
       if (known) {
         this.ctx.update((s) => {
           s.key_package.published = true;
@@ -130,7 +140,7 @@ export class KeyPackageManager {
       d_tag: dTag,
       created_at: now,
     });
-    const templates = keyPackageEventTemplates(bundle.publicPackage, dTag, { relays, client: CLIENT_NAME, createdAt: now });
+    const templates = await keyPackageEventTemplates(bundle.publicPackage, dTag, { relays, client: CLIENT_NAME, createdAt: now });
     const legacy = signEvent(templates.legacy, this.ctx.keys.secret);
     const addressable = signEvent(templates.addressable, this.ctx.keys.secret);
     const relayList = signEvent(keyPackageRelayListTemplate(relays, now), this.ctx.keys.secret);

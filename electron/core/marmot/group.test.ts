@@ -65,7 +65,7 @@ async function aliceInvitesBob(): Promise<{ alice: Member; bob: Member; bobBundl
   const aliceKeys = person();
   const bobKeys = person();
   const bobBundle = await generateKeyPackage(bobKeys.pubkey);
-  const bobEvent = signEvent(keyPackageEventTemplates(bobBundle.publicPackage, "d0".repeat(32), { relays, client: "Burrow" }).legacy, bobKeys.secretKey);
+  const bobEvent = signEvent((await keyPackageEventTemplates(bobBundle.publicPackage, "d0".repeat(32), { relays, client: "Burrow" })).legacy, bobKeys.secretKey);
   const parsed = await parseKeyPackageEvent(bobEvent);
 
   const created = await createGroup({ creatorPubkey: aliceKeys.pubkey, members: [parsed.keyPackage], name: "Burrow", description: "test", relays });

@@ -12,6 +12,7 @@
  */
 import { bytesToHex, hexToBytes, randomBytes } from "@noble/hashes/utils.js";
 import { makeCustomExtension, type ClientState, type CustomExtension, type GroupContextExtension } from "ts-mls";
+import { isRelayUrl, normalizeRelayUrl, relayUrlProblem } from "../../../shared/relayUrl.js";
 import { MarmotError, describeError } from "./errors.js";
 import { TlsReader, TlsWriter } from "./tls.js";
 
@@ -27,7 +28,7 @@ export interface MarmotGroupData {
   description: string;
   /** Lowercase hex x-only pubkeys allowed to commit. */
   adminPubkeys: string[];
-  /** ws:// or wss:// URLs where the group's kind 445 events are published. */
+  /** Relay URLs (shared/relayUrl.ts profile) where the group's kind 445 events are published; kept as written. */
   relays: string[];
   /** Empty, or the SHA-256 of the encrypted image blob (32 bytes). */
   imageHash: Uint8Array;
@@ -50,6 +51,16 @@ const HEX_PUBKEY = /^[0-9a-f]{64}$/;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
+/** One spelling per relay (the first one given), so the group's list names each endpoint once. */
+function uniqueBySameRelay(relays: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const relay of relays) {
+    const key = normalizeRelayUrl(relay) ?? relay;
+    if (!seen.has(key)) seen.set(key, relay);
+  }
+  return [...seen.values()];
+}
+
 /** Version-2 group data with a fresh random nostr_group_id and no image. */
 export function newGroupData(input: NewGroupDataInput): MarmotGroupData {
   const data: MarmotGroupData = {
@@ -58,7 +69,7 @@ export function newGroupData(input: NewGroupDataInput): MarmotGroupData {
     name: input.name,
     description: input.description ?? "",
     adminPubkeys: [...new Set(input.adminPubkeys.map((key) => key.toLowerCase()))],
-    relays: [...new Set(input.relays)],
+    relays: uniqueBySameRelay(input.relays),
     imageHash: new Uint8Array(0),
     imageKey: new Uint8Array(0),
     imageNonce: new Uint8Array(0),
@@ -68,15 +79,6 @@ export function newGroupData(input: NewGroupDataInput): MarmotGroupData {
   return data;
 }
 
-export function isRelayUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "wss:" || url.protocol === "ws:") && url.hostname.length > 0;
-  } catch {
-    return false;
-  }
-}
-
 function validate(data: MarmotGroupData): void {
   const fail = (reason: string): never => {
     throw new MarmotError("invalid_group_data", reason);
@@ -84,7 +86,7 @@ function validate(data: MarmotGroupData): void {
   if (data.nostrGroupId.length !== 32) fail("nostr_group_id must be 32 bytes");
   for (const key of data.adminPubkeys) if (!HEX_PUBKEY.test(key)) fail(`Invalid admin pubkey: ${key}`);
   if (new Set(data.adminPubkeys).size !== data.adminPubkeys.length) fail("Duplicate admin pubkey");
-  for (const relay of data.relays) if (!isRelayUrl(relay)) fail(`Invalid relay URL: ${relay}`);
+  for (const relay of data.relays) if (!isRelayUrl(relay)) fail(`Relay URL ${relay.slice(0, 80)} ${relayUrlProblem(relay) ?? "is not valid"}`);
   const sized: Array<[string, Uint8Array, number]> = [
     ["image_hash", data.imageHash, 32],
     ["image_key", data.imageKey, 32],

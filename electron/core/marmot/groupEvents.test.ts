@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { base64 } from "@scure/base";
 import { encode, mlsExporter, mlsMessageEncoder, type ClientState } from "ts-mls";
 import { getCiphersuite } from "./cryptoProvider.js";
 import { MarmotError } from "./errors.js";
 import { createGroup, encryptRumor, selfUpdate } from "./group.js";
-import { EpochKeyCache, compareCommitEvents, deriveGroupEventKey, unwrapGroupEvent, wrapGroupMessage, type GroupEventKey } from "./groupEvents.js";
-import { generateSecretKey, getPublicKey, verifySignature } from "./nostrCrypto.js";
+import { EpochKeyCache, compareCommitEvents, deriveGroupEventKey, groupEventGroupId, unwrapGroupEvent, wrapGroupMessage, type GroupEventKey } from "./groupEvents.js";
+import { generateSecretKey, getPublicKey, signEvent, verifySignature } from "./nostrCrypto.js";
 import { chatMessageRumor } from "./rumor.js";
 
 async function soloGroup(): Promise<{ state: ClientState; pubkey: string }> {
@@ -79,4 +79,28 @@ test("commit_race_order_is_earliest_created_at_then_smallest_id", () => {
     [...events].sort(compareCommitEvents).map((event) => event.id),
     ["ff", "aa", "bb"],
   );
+});
+
+describe("unit: group event tags", () => {
+  const invalidWith = (message: RegExp) => (error: unknown) => error instanceof MarmotError && error.code === "invalid_event" && message.test(String(error));
+
+  test("two_h_tags_on_a_445_are_rejected", async () => {
+    const { state, pubkey } = await soloGroup();
+    const cache = new EpochKeyCache();
+    const key = await cache.remember(state);
+    const { message } = await encryptRumor(state, chatMessageRumor(pubkey, "hi"));
+    const event = wrapGroupMessage(message, key);
+    assert.equal(groupEventGroupId(event), key.nostrGroupId);
+    // Re-signed with the second h, so only the tag check can refuse it.
+    const doubled = signEvent({ kind: 445, created_at: event.created_at, content: event.content, tags: [["h", key.nostrGroupId], ["h", key.nostrGroupId]] }, generateSecretKey());
+    assert.throws(() => groupEventGroupId(doubled), invalidWith(/2 h tags/));
+    assert.throws(() => unwrapGroupEvent(doubled, cache), invalidWith(/2 h tags/));
+  });
+
+  test("a_missing_extra_valued_or_non_hex_h_is_rejected", () => {
+    const event = (tags: string[][]) => ({ id: "ab".repeat(32), tags });
+    assert.throws(() => groupEventGroupId(event([])), invalidWith(/missing h tag/));
+    assert.throws(() => groupEventGroupId(event([["h", "ab".repeat(32), "extra"]])), invalidWith(/exactly one non-empty value, has 2/));
+    assert.throws(() => groupEventGroupId(event([["h", "AB".repeat(32)]])), invalidWith(/lowercase hex/));
+  });
 });

@@ -18,6 +18,7 @@ import { MarmotError, describeError } from "./errors.js";
 import { nostrGroupIdHex, readGroupData } from "./groupData.js";
 import { decryptNip44Bytes, legacyConversationKey } from "./legacyNip44.js";
 import { generateSecretKey, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
+import { singletonTag } from "./tags.js";
 import { TlsReader, TlsWriter } from "./tls.js";
 
 export const GROUP_EVENT_KIND = 445;
@@ -162,6 +163,19 @@ function decodeMlsMessage(bytes: Uint8Array): MlsMessage {
 }
 
 /**
+ * The hex nostr_group_id a kind 445 is addressed to: its one `h` tag with one
+ * lowercase hex value. Throws `invalid_event` for a missing, repeated,
+ * extra-valued or malformed `h`. Routing only: the signature is checked by
+ * {@link unwrapGroupEvent}.
+ */
+export function groupEventGroupId(event: Pick<NostrEvent, "id" | "tags">): string {
+  const fail = (reason: string) => new MarmotError("invalid_event", `Group event ${String(event.id).slice(0, 12)}: ${reason}`);
+  const h = singletonTag(event.tags, "h", fail, true);
+  if (!HEX32.test(h)) throw fail("h tag is not a 64-character lowercase hex nostr_group_id");
+  return h;
+}
+
+/**
  * Opens a kind 445: checks kind, signature and `h` tag, then tries each cached
  * epoch key (newest first), then the legacy envelope. Throws `wrong_group` or
  * `undecryptable` (unknown epoch, tampered content) rather than crashing.
@@ -169,8 +183,7 @@ function decodeMlsMessage(bytes: Uint8Array): MlsMessage {
 export function unwrapGroupEvent(event: NostrEvent, cache: EpochKeyCache): UnwrappedGroupEvent {
   if (event.kind !== GROUP_EVENT_KIND) throw new MarmotError("invalid_event", `Kind ${event.kind} is not a group event`);
   if (!verifySignature(event)) throw new MarmotError("bad_signature", "Group event signature is invalid");
-  const h = event.tags.find((tag) => tag[0] === "h")?.[1];
-  if (h === undefined || !HEX32.test(h)) throw new MarmotError("invalid_event", "Group event has no valid h tag");
+  const h = groupEventGroupId(event);
   const candidates = cache.list().filter((key) => key.nostrGroupId === h);
   if (candidates.length === 0) throw new MarmotError("wrong_group", `No epoch key for group ${h.slice(0, 12)}`);
 

@@ -38,13 +38,15 @@ export {
   decodeGroupData,
   encodeGroupData,
   groupDataExtension,
-  isRelayUrl,
   newGroupData,
   nostrGroupIdHex,
   readGroupData,
   type MarmotGroupData,
   type NewGroupDataInput,
 } from "./groupData.js";
+
+/** Relay URLs: the Marmot relay URL profile and the normal form used to connect and compare. */
+export { isRelayUrl, normalizeRelayUrl, normalizeRelayUrls, relayUrlProblem, sameRelayUrl } from "../../../shared/relayUrl.js";
 
 /** KeyPackages (MIP-00) and their events: 443, 30443, 10051, kind 5 deletion. */
 export {
@@ -58,6 +60,7 @@ export {
   keyPackageDeletionTemplate,
   keyPackageEventTemplates,
   keyPackageRef,
+  keyPackageRelayListRelays,
   keyPackageRelayListTemplate,
   parseKeyPackageEvent,
   selectKeyPackage,
@@ -116,6 +119,7 @@ export {
   GROUP_EVENT_KIND,
   compareCommitEvents,
   deriveGroupEventKey,
+  groupEventGroupId,
   unwrapGroupEvent,
   wrapGroupMessage,
   type GroupEventKey,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { base64 } from "@scure/base";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { encode, keyPackageEncoder } from "ts-mls";
@@ -10,6 +10,7 @@ import {
   keyPackageDeletionTemplate,
   keyPackageEventTemplates,
   keyPackageRef,
+  keyPackageRelayListRelays,
   keyPackageRelayListTemplate,
   parseKeyPackageEvent,
   selectKeyPackage,
@@ -24,7 +25,7 @@ async function identity() {
   const secretKey = generateSecretKey();
   const pubkey = getPublicKey(secretKey);
   const bundle = await generateKeyPackage(pubkey);
-  const templates = keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", createdAt: 1_750_000_000 });
+  const templates = await keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", createdAt: 1_750_000_000 });
   return { secretKey, pubkey, bundle, templates };
 }
 
@@ -39,6 +40,7 @@ test("kind_443_and_30443_templates_carry_exactly_the_protocol_tags", async () =>
     ["mls_ciphersuite", "0x0001"],
     ["mls_extensions", "0xf2ee", "0x000a"],
     ["encoding", "base64"],
+    ["i", await keyPackageRef(bundle.publicPackage)],
     ["client", "Burrow"],
     ["relays", ...relays],
   ];
@@ -49,19 +51,12 @@ test("kind_443_and_30443_templates_carry_exactly_the_protocol_tags", async () =>
     tags,
   });
   assert.deepEqual(templates.addressable, { ...templates.legacy, kind: 30443, tags: [["d", SLOT], ...tags] });
-  const protectedTemplates = keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", protected: true });
+  const protectedTemplates = await keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", protected: true });
   assert.deepEqual(protectedTemplates.legacy.tags.at(-1), ["-"]);
-  assert.throws(() => keyPackageEventTemplates(bundle.publicPackage, "slot-1", { relays, client: "Burrow" }), isCode("invalid_event"));
-});
-
-test("the_optional_i_tag_carries_the_key_package_ref_and_is_checked_on_read", async () => {
-  const { secretKey, bundle } = await identity();
-  const ref = await keyPackageRef(bundle.publicPackage);
-  const templates = keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", keyPackageRef: ref });
-  assert.deepEqual(templates.addressable.tags.at(-1), ["i", ref]);
-  assert.equal((await parseKeyPackageEvent(signEvent(templates.addressable, secretKey))).ref, ref);
-  const wrongRef = keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "Burrow", keyPackageRef: "00".repeat(32) });
-  await assert.rejects(parseKeyPackageEvent(signEvent(wrongRef.legacy, secretKey)), isCode("invalid_key_package"));
+  await assert.rejects(keyPackageEventTemplates(bundle.publicPackage, "slot-1", { relays, client: "Burrow" }), isCode("invalid_event"));
+  await assert.rejects(keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays: [], client: "Burrow" }), isCode("invalid_event"));
+  await assert.rejects(keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays: ["wss://u:p@relay.one"], client: "Burrow" }), isCode("invalid_event"));
+  await assert.rejects(keyPackageEventTemplates(bundle.publicPackage, SLOT, { relays, client: "" }), isCode("invalid_event"));
 });
 
 test("generated_key_package_has_marmot_capabilities_and_last_resort", async () => {
@@ -178,4 +173,139 @@ test("relay_list_and_deletion_templates_have_the_nip_tags", async () => {
     ],
   });
   assert.throws(() => keyPackageDeletionTemplate([{ id: "33".repeat(32), kind: 1, pubkey, tags: [] }]), isCode("invalid_event"));
+});
+
+describe("unit: key package tags", () => {
+  const rejectsWith = async (template: EventTemplate, secretKey: Uint8Array, message: RegExp) =>
+    assert.rejects(parseKeyPackageEvent(signEvent(template, secretKey)), (error: unknown) => isCode("invalid_key_package")(error) && message.test(String(error)));
+
+  test("published_key_packages_carry_one_i_tag_with_the_computed_ref", async () => {
+    const { secretKey, bundle, templates } = await identity();
+    const ref = await keyPackageRef(bundle.publicPackage);
+    for (const template of [templates.legacy, templates.addressable]) {
+      assert.deepEqual(template.tags.filter((tag) => tag[0] === "i"), [["i", ref]]);
+      for (const name of ["mls_protocol_version", "mls_ciphersuite", "mls_extensions", "encoding", "client", "relays"]) {
+        assert.equal(template.tags.filter((tag) => tag[0] === name).length, 1, name);
+      }
+      assert.equal((await parseKeyPackageEvent(signEvent(template, secretKey))).ref, ref);
+    }
+    assert.deepEqual(templates.addressable.tags.filter((tag) => tag[0] === "d"), [["d", SLOT]]);
+  });
+
+  test("a_key_package_without_i_is_read_with_the_computed_ref", async () => {
+    const { secretKey, bundle, templates } = await identity();
+    for (const template of [templates.legacy, templates.addressable]) {
+      const older = withTags(template, (tags) => tags.filter((tag) => tag[0] !== "i"));
+      assert.equal((await parseKeyPackageEvent(signEvent(older, secretKey))).ref, await keyPackageRef(bundle.publicPackage));
+    }
+  });
+
+  test("a_wrong_i_is_rejected", async () => {
+    const { secretKey, templates } = await identity();
+    const wrong = withTags(templates.addressable, (tags) => tags.map((tag) => (tag[0] === "i" ? ["i", "00".repeat(32)] : tag)));
+    await rejectsWith(wrong, secretKey, /i tag 0000000000000000 is not the KeyPackageRef/);
+    const upper = withTags(templates.legacy, (tags) => tags.map((tag) => (tag[0] === "i" ? ["i", (tag[1] ?? "").toUpperCase()] : tag)));
+    await rejectsWith(upper, secretKey, /is not the KeyPackageRef/);
+  });
+
+  test("a_repeated_or_extra_valued_i_is_rejected", async () => {
+    const { secretKey, bundle, templates } = await identity();
+    const ref = await keyPackageRef(bundle.publicPackage);
+    await rejectsWith(withTags(templates.legacy, (tags) => [...tags, ["i", ref]]), secretKey, /2 i tags/);
+    await rejectsWith(withTags(templates.legacy, (tags) => tags.map((tag) => (tag[0] === "i" ? ["i", ref, ref] : tag))), secretKey, /i tag must have exactly one non-empty value, has 2/);
+  });
+
+  test("a_repeated_encoding_is_rejected", async () => {
+    const { secretKey, templates } = await identity();
+    await rejectsWith(withTags(templates.legacy, (tags) => [...tags, ["encoding", "base64"]]), secretKey, /2 encoding tags/);
+  });
+
+  test("an_extra_value_in_mls_ciphersuite_is_rejected", async () => {
+    const { secretKey, templates } = await identity();
+    const extra = withTags(templates.legacy, (tags) => tags.map((tag) => (tag[0] === "mls_ciphersuite" ? ["mls_ciphersuite", "0x0001", "0x0003"] : tag)));
+    await rejectsWith(extra, secretKey, /mls_ciphersuite tag must have exactly one non-empty value, has 2/);
+  });
+
+  test("two_relays_tags_are_rejected", async () => {
+    const { secretKey, templates } = await identity();
+    await rejectsWith(withTags(templates.legacy, (tags) => [...tags, ["relays", "wss://relay.three"]]), secretKey, /2 relays tags/);
+  });
+
+  test("missing_required_tags_and_repeated_optional_ones_are_rejected", async () => {
+    const { secretKey, templates } = await identity();
+    for (const name of ["mls_protocol_version", "mls_ciphersuite", "mls_extensions", "relays"]) {
+      await rejectsWith(withTags(templates.legacy, (tags) => tags.filter((tag) => tag[0] !== name)), secretKey, new RegExp(`missing ${name} tag`));
+    }
+    await rejectsWith(withTags(templates.addressable, (tags) => tags.filter((tag) => tag[0] !== "d")), secretKey, /missing d tag/);
+    await rejectsWith(withTags(templates.addressable, (tags) => [...tags, ["d", "11".repeat(32)]]), secretKey, /2 d tags/);
+    await rejectsWith(withTags(templates.legacy, (tags) => tags.map((tag) => (tag[0] === "relays" ? ["relays"] : tag))), secretKey, /relays tag has no value/);
+    await rejectsWith(withTags(templates.legacy, (tags) => tags.map((tag) => (tag[0] === "mls_protocol_version" ? [tag[0], "2.0"] : tag))), secretKey, /is not 1\.0/);
+    await rejectsWith(withTags(templates.legacy, (tags) => [...tags, ["client", "Other"]]), secretKey, /2 client tags/);
+  });
+
+  test("a_key_package_without_client_is_accepted", async () => {
+    const { secretKey, templates } = await identity();
+    const parsed = await parseKeyPackageEvent(signEvent(withTags(templates.legacy, (tags) => tags.filter((tag) => tag[0] !== "client")), secretKey));
+    assert.equal(parsed.client, undefined);
+  });
+
+  test("key_packages_shaped_like_marmot_ts_0_5_1_and_mdk_0_7_are_accepted", async () => {
+    const { secretKey, bundle, templates } = await identity();
+    const ref = await keyPackageRef(bundle.publicPackage);
+    // marmot-ts 0.5.1 createKeyPackageEvent: 30443 only, d = its clientId, no client unless asked, relays through URL.toString().
+    const marmotTs = signEvent(
+      {
+        ...templates.addressable,
+        tags: [
+          ["d", "my-app-desktop"],
+          ["mls_protocol_version", "1.0"],
+          ["mls_ciphersuite", "0x0001"],
+          ["mls_extensions", "0x000a", "0xf2ee"],
+          ["encoding", "base64"],
+          ["i", ref],
+          ["relays", "wss://relay.one/"],
+        ],
+      },
+      secretKey,
+    );
+    const parsed = await parseKeyPackageEvent(marmotTs);
+    assert.equal(parsed.identifier, "my-app-desktop");
+    assert.deepEqual(parsed.relays, ["wss://relay.one/"]);
+    // MDK 0.7 create_key_package_for_event: kind 443, its own tag order.
+    const mdk = signEvent(
+      {
+        ...templates.legacy,
+        tags: [
+          ["mls_protocol_version", "1.0"],
+          ["mls_ciphersuite", "0x0001"],
+          ["mls_extensions", "0x000a", "0xf2ee"],
+          ["relays", ...relays],
+          ["i", ref],
+          ["client", "MDK/0.7.1"],
+          ["encoding", "base64"],
+        ],
+      },
+      secretKey,
+    );
+    assert.equal((await parseKeyPackageEvent(mdk)).client, "MDK/0.7.1");
+  });
+
+  test("select_key_package_skips_a_newer_malformed_event", async () => {
+    const { secretKey, templates } = await identity();
+    const good = signEvent(templates.addressable, secretKey);
+    const repeated = signEvent(withTags({ ...templates.legacy, created_at: templates.legacy.created_at + 5 }, (tags) => [...tags, ["encoding", "base64"]]), secretKey);
+    assert.equal((await selectKeyPackage([repeated, good])).event.id, good.id);
+  });
+
+  test("relay_list_relays_come_from_the_newest_verifying_10051_in_normal_form", async () => {
+    const secretKey = generateSecretKey();
+    const older = signEvent(keyPackageRelayListTemplate(["wss://old.example"], 10), secretKey);
+    const list = signEvent(
+      { ...keyPackageRelayListTemplate(["ws://127.0.0.1:7447/", "WS://127.0.0.1:7447", "wss://relay.one:443"], 20), tags: [["relay", "ws://127.0.0.1:7447/"], ["relay", "WS://127.0.0.1:7447"], ["relay", "wss://relay.one:443"], ["relay", "https://no"], ["relay"]] },
+      secretKey,
+    );
+    const forged = { ...signEvent(keyPackageRelayListTemplate(["wss://evil.example"], 30), secretKey), sig: list.sig };
+    assert.deepEqual(keyPackageRelayListRelays([older, forged, list]), ["ws://127.0.0.1:7447", "wss://relay.one"]);
+    assert.deepEqual(keyPackageRelayListRelays([]), []);
+  });
 });

@@ -23,8 +23,10 @@ import {
 } from "ts-mls";
 import { DEFAULT_CIPHERSUITE, getCiphersuite } from "./cryptoProvider.js";
 import { MarmotError, describeError } from "./errors.js";
-import { MARMOT_GROUP_DATA_EXTENSION_TYPE, isRelayUrl } from "./groupData.js";
+import { isRelayUrl, normalizeRelayUrls, relayUrlProblem } from "../../../shared/relayUrl.js";
+import { MARMOT_GROUP_DATA_EXTENSION_TYPE } from "./groupData.js";
 import { verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
+import { listTag, singletonTag } from "./tags.js";
 import { TlsWriter } from "./tls.js";
 
 export const KEY_PACKAGE_KIND = 443;
@@ -110,12 +112,6 @@ export interface KeyPackageEventOptions {
   client: string;
   /** Adds NIP-70's `["-"]`; many relays refuse protected events, so off by default. */
   protected?: boolean;
-  /**
-   * Hex KeyPackageRef ({@link keyPackageRef}); when given, adds `["i", ref]`.
-   * Not in PROTOCOL.md's tag list, but current MIP-00 and mdk ask for it and
-   * mdk refuses a kind 30443 without it.
-   */
-  keyPackageRef?: string;
   /** Unix seconds; default now. */
   createdAt?: number;
 }
@@ -127,39 +123,44 @@ export interface KeyPackageEventTemplates {
   addressable: EventTemplate;
 }
 
-function keyPackageTags(keyPackage: KeyPackage, options: KeyPackageEventOptions): string[][] {
-  for (const relay of options.relays) {
-    if (!isRelayUrl(relay)) throw new MarmotError("invalid_event", `Invalid relay URL: ${relay}`);
+function assertRelays(relays: readonly string[]): void {
+  for (const relay of relays) {
+    const problem = relayUrlProblem(relay);
+    if (problem !== null) throw new MarmotError("invalid_event", `Relay URL ${relay.slice(0, 80)} ${problem}`);
   }
+}
+
+/** Every singleton with exactly one value, `mls_extensions` and `relays` once each, `i` always (MDK 0.7 refuses a KeyPackage without it). */
+function keyPackageTags(keyPackage: KeyPackage, ref: string, options: KeyPackageEventOptions): string[][] {
+  if (options.relays.length === 0) throw new MarmotError("invalid_event", "A KeyPackage event needs at least one relay");
+  assertRelays(options.relays);
+  if (options.client === "") throw new MarmotError("invalid_event", "The client tag needs a name");
   const tags = [
     ["mls_protocol_version", "1.0"],
     ["mls_ciphersuite", hex16(keyPackage.cipherSuite)],
     ["mls_extensions", hex16(MARMOT_GROUP_DATA_EXTENSION_TYPE), hex16(LAST_RESORT_EXTENSION_TYPE)],
     ["encoding", "base64"],
+    ["i", ref],
     ["client", options.client],
     ["relays", ...options.relays],
   ];
-  if (options.keyPackageRef !== undefined) {
-    if (!/^[0-9a-f]{64}$/.test(options.keyPackageRef)) throw new MarmotError("invalid_event", "keyPackageRef must be 64 lowercase hex characters");
-    tags.push(["i", options.keyPackageRef]);
-  }
   if (options.protected === true) tags.push(["-"]);
   return tags;
 }
 
 /**
  * Unsigned kind 443 and kind 30443 templates for the same KeyPackage (publish
- * both). `identifier` is the 30443 `d` tag, 64 hex characters (32 random
- * bytes: mdk refuses any other form); reusing it replaces our previous
- * addressable KeyPackage on relays.
+ * both), with its KeyPackageRef as the `i` tag. `identifier` is the 30443 `d`
+ * tag, 64 hex characters (32 random bytes: mdk refuses any other form);
+ * reusing it replaces our previous addressable KeyPackage on relays.
  */
-export function keyPackageEventTemplates(keyPackage: KeyPackage, identifier: string, options: KeyPackageEventOptions): KeyPackageEventTemplates {
+export async function keyPackageEventTemplates(keyPackage: KeyPackage, identifier: string, options: KeyPackageEventOptions): Promise<KeyPackageEventTemplates> {
   if (!/^[0-9a-f]{64}$/.test(identifier)) {
     throw new MarmotError("invalid_event", "The kind 30443 d tag must be 64 lowercase hex characters (32 random bytes); mdk rejects other forms");
   }
   const content = base64.encode(encode(keyPackageEncoder, keyPackage));
   const createdAt = options.createdAt ?? Math.floor(Date.now() / 1000);
-  const tags = keyPackageTags(keyPackage, options);
+  const tags = keyPackageTags(keyPackage, await keyPackageRef(keyPackage), options);
   return {
     legacy: { kind: KEY_PACKAGE_KIND, created_at: createdAt, content, tags },
     addressable: { kind: ADDRESSABLE_KEY_PACKAGE_KIND, created_at: createdAt, content, tags: [["d", identifier], ...tags.map((tag) => [...tag])] },
@@ -172,16 +173,14 @@ export interface ParsedKeyPackageEvent {
   keyPackage: KeyPackage;
   /** Event pubkey, equal to the credential identity. */
   pubkey: string;
-  /** Hex KeyPackageRef. */
+  /** Hex KeyPackageRef, computed from the KeyPackage (equal to the `i` tag when there is one). */
   ref: string;
+  /** The valid URLs of the `relays` tag, as written. */
   relays: string[];
+  /** Optional in MIP-00 (marmot-ts omits it unless asked). */
   client: string | undefined;
   /** The `d` tag of a kind 30443 event. */
   identifier: string | undefined;
-}
-
-function tagValues(event: NostrEvent, name: string): string[] | undefined {
-  return event.tags.find((tag) => tag[0] === name)?.slice(1);
 }
 
 function invalid(event: NostrEvent, reason: string, cause?: unknown): MarmotError {
@@ -190,12 +189,16 @@ function invalid(event: NostrEvent, reason: string, cause?: unknown): MarmotErro
 
 /**
  * Validates a kind 443 / 30443 event and returns its KeyPackage. Rejects: a bad
- * event signature, a missing or non-base64 `encoding` tag (hex is refused), a
- * KeyPackage that does not decode exactly, a protocol version other than MLS
- * 1.0, a ciphersuite we cannot run or that contradicts `mls_ciphersuite`, a
- * credential identity other than the event pubkey, capabilities without
- * 0xf2ee and 0x000a, an expired lifetime, an invalid KeyPackage signature and
- * an `i` tag that is not the KeyPackageRef.
+ * event signature; tags of the wrong cardinality (`encoding`,
+ * `mls_protocol_version`, `mls_ciphersuite` and, on 30443, `d`: exactly one tag
+ * with one value; `mls_extensions` and `relays`: exactly one tag with values;
+ * `i` and `client`: at most one tag); an `encoding` other than base64; a
+ * KeyPackage that does not decode exactly; a protocol version other than MLS
+ * 1.0; a ciphersuite we cannot run or that contradicts `mls_ciphersuite`; a
+ * credential identity other than the event pubkey; capabilities without
+ * 0xf2ee and 0x000a; an expired lifetime; an invalid KeyPackage signature; an
+ * `i` tag that is not the KeyPackageRef. A missing `i` (older Burrow
+ * KeyPackages) or `client` is accepted: the ref is computed.
  */
 export async function parseKeyPackageEvent(event: NostrEvent, now: Date = new Date()): Promise<ParsedKeyPackageEvent> {
   if (event.kind !== KEY_PACKAGE_KIND && event.kind !== ADDRESSABLE_KEY_PACKAGE_KIND) {
@@ -203,10 +206,18 @@ export async function parseKeyPackageEvent(event: NostrEvent, now: Date = new Da
   }
   if (!verifySignature(event)) throw new MarmotError("bad_signature", `KeyPackage event ${event.id.slice(0, 12)} has an invalid signature`);
 
-  const encoding = tagValues(event, "encoding")?.[0];
-  if (encoding !== "base64") {
-    throw invalid(event, encoding === undefined ? "missing encoding tag (base64 required)" : `encoding "${encoding}" is not supported (base64 required)`);
-  }
+  const fail = (reason: string) => invalid(event, reason);
+  const encoding = singletonTag(event.tags, "encoding", fail, true);
+  if (encoding !== "base64") throw fail(`encoding "${encoding}" is not supported (base64 required)`);
+  const version = singletonTag(event.tags, "mls_protocol_version", fail, true);
+  if (version !== "1.0") throw fail(`mls_protocol_version "${version}" is not 1.0`);
+  const suiteTag = singletonTag(event.tags, "mls_ciphersuite", fail, true);
+  listTag(event.tags, "mls_extensions", fail);
+  const relays = listTag(event.tags, "relays", fail).filter(isRelayUrl);
+  const announcedRef = singletonTag(event.tags, "i", fail, false);
+  const clientTags = event.tags.filter((tag) => tag[0] === "client");
+  if (clientTags.length > 1) throw fail(`${clientTags.length} client tags (at most one allowed)`);
+  const identifier = event.kind === ADDRESSABLE_KEY_PACKAGE_KIND ? singletonTag(event.tags, "d", fail, true) : undefined;
   let bytes: Uint8Array;
   try {
     bytes = base64.decode(event.content);
@@ -224,8 +235,7 @@ export async function parseKeyPackageEvent(event: NostrEvent, now: Date = new Da
   if (consumed !== bytes.length) throw invalid(event, `${bytes.length - consumed} trailing bytes after the KeyPackage`);
 
   if (keyPackage.version !== protocolVersions.mls10) throw invalid(event, `MLS version ${keyPackage.version} is not 1.0`);
-  const suiteTag = tagValues(event, "mls_ciphersuite")?.[0];
-  if (suiteTag !== undefined && Number(suiteTag) !== keyPackage.cipherSuite) {
+  if (Number(suiteTag) !== keyPackage.cipherSuite) {
     throw invalid(event, `mls_ciphersuite tag ${suiteTag} contradicts the KeyPackage's ${hex16(keyPackage.cipherSuite)}`);
   }
   const suite = await getCiphersuite(keyPackage.cipherSuite);
@@ -251,18 +261,9 @@ export async function parseKeyPackageEvent(event: NostrEvent, now: Date = new Da
   }
 
   const ref = bytesToHex(await makeKeyPackageRef(keyPackage, suite.hash));
-  const announcedRef = tagValues(event, "i")?.[0];
-  if (announcedRef !== undefined && announcedRef.toLowerCase() !== ref) throw invalid(event, "i tag is not the KeyPackage's KeyPackageRef");
+  if (announcedRef !== undefined && announcedRef !== ref) throw invalid(event, `i tag ${announcedRef.slice(0, 16)} is not the KeyPackageRef ${ref.slice(0, 16)} (lowercase hex)`);
 
-  return {
-    event,
-    keyPackage,
-    pubkey: event.pubkey,
-    ref,
-    relays: (tagValues(event, "relays") ?? []).filter(isRelayUrl),
-    client: tagValues(event, "client")?.[0],
-    identifier: event.kind === ADDRESSABLE_KEY_PACKAGE_KIND ? tagValues(event, "d")?.[0] : undefined,
-  };
+  return { event, keyPackage, pubkey: event.pubkey, ref, relays, client: clientTags[0]?.[1], identifier };
 }
 
 /**
@@ -309,10 +310,20 @@ export function deserializeKeyPackageBundle(bytes: Uint8Array): KeyPackageBundle
 
 /** Kind 10051: where others should look for our KeyPackages. */
 export function keyPackageRelayListTemplate(relays: readonly string[], createdAt: number = Math.floor(Date.now() / 1000)): EventTemplate {
-  for (const relay of relays) {
-    if (!isRelayUrl(relay)) throw new MarmotError("invalid_event", `Invalid relay URL: ${relay}`);
-  }
+  assertRelays(relays);
   return { kind: KEY_PACKAGE_RELAY_LIST_KIND, created_at: createdAt, content: "", tags: relays.map((relay) => ["relay", relay]) };
+}
+
+/**
+ * Where someone's KeyPackages are, from the newest of their kind 10051 events
+ * (`events`: what a query for them returned) whose signature verifies: its valid
+ * `relay` URLs in normal form, each once (for connecting only, never republished).
+ */
+export function keyPackageRelayListRelays(events: readonly NostrEvent[]): string[] {
+  const newestFirst = events.filter((event) => event.kind === KEY_PACKAGE_RELAY_LIST_KIND).sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+  const list = newestFirst.find(verifySignature);
+  if (list === undefined) return [];
+  return normalizeRelayUrls(list.tags.filter((tag) => tag[0] === "relay").map((tag) => tag[1] ?? ""));
 }
 
 /** The fields of a published KeyPackage event that a deletion needs. */

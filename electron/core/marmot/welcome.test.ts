@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { encode, mlsMessageEncoder, type KeyPackage } from "ts-mls";
 import { MarmotError } from "./errors.js";
 import { createGroup } from "./group.js";
@@ -76,7 +76,7 @@ test("unwrap_rejects_foreign_tampered_and_impersonating_wraps", () => {
 test("welcome_rumor_must_be_base64_mls_welcome", () => {
   const alice = person();
   assert.throws(() => parseWelcomeRumor(createRumor({ pubkey: alice.pubkey, kind: 444, content: "00", tags: [["encoding", "hex"]] })), isCode("invalid_welcome"));
-  assert.throws(() => parseWelcomeRumor(createRumor({ pubkey: alice.pubkey, kind: 444, content: "AAAA", tags: [["encoding", "base64"]] })), isCode("invalid_welcome"));
+  assert.throws(() => parseWelcomeRumor(createRumor({ pubkey: alice.pubkey, kind: 444, content: "AAAA", tags: [["e", "ee".repeat(32)], ["relays", ...relays], ["encoding", "base64"]] })), (error: unknown) => isCode("invalid_welcome")(error) && /not an MLSMessage|does not decode/.test(String(error)));
   assert.throws(() => parseWelcomeRumor(createRumor({ pubkey: alice.pubkey, kind: 9, content: "", tags: [] })), isCode("invalid_welcome"));
 });
 
@@ -95,4 +95,35 @@ test("an_add_whose_welcome_cannot_be_gift_wrapped_fails_before_any_commit_is_ret
     createGroup({ creatorPubkey: alice.pubkey, members: await memberKeyPackages(120), name: "g", relays }),
     (error: unknown) => isCode("welcome_too_large")(error) && /120 new member/.test(String(error)),
   );
+});
+
+describe("unit: welcome tags", () => {
+  async function welcomeTags(): Promise<{ pubkey: string; content: string; tags: string[][] }> {
+    const alice = person();
+    const created = await createGroup({ creatorPubkey: alice.pubkey, members: await memberKeyPackages(1), name: "g", relays });
+    assert.ok(created.welcome);
+    const rumor = welcomeRumor(created.welcome, { senderPubkey: alice.pubkey, keyPackageEventId: "ee".repeat(32), relays });
+    return { pubkey: alice.pubkey, content: rumor.content, tags: rumor.tags };
+  }
+  const parse = (base: { pubkey: string; content: string }, tags: string[][]) => () => parseWelcomeRumor(createRumor({ ...base, kind: 444, tags }));
+  const invalidWith = (message: RegExp) => (error: unknown) => isCode("invalid_welcome")(error) && message.test(String(error));
+
+  test("two_e_tags_on_a_444_are_rejected", async () => {
+    const welcome = await welcomeTags();
+    assert.throws(parse(welcome, [...welcome.tags, ["e", "ff".repeat(32)]]), invalidWith(/2 e tags/));
+  });
+
+  test("a_missing_extra_valued_or_malformed_e_tag_is_rejected", async () => {
+    const welcome = await welcomeTags();
+    assert.throws(parse(welcome, welcome.tags.filter((tag) => tag[0] !== "e")), invalidWith(/missing e tag/));
+    assert.throws(parse(welcome, welcome.tags.map((tag) => (tag[0] === "e" ? ["e", "ee".repeat(32), "wss://hint"] : tag))), invalidWith(/e tag must have exactly one/));
+    assert.throws(parse(welcome, welcome.tags.map((tag) => (tag[0] === "e" ? ["e", "EE".repeat(32)] : tag))), invalidWith(/not a 64-character lowercase hex/));
+  });
+
+  test("repeated_encoding_or_relays_tags_on_a_444_are_rejected", async () => {
+    const welcome = await welcomeTags();
+    assert.throws(parse(welcome, [...welcome.tags, ["encoding", "base64"]]), invalidWith(/2 encoding tags/));
+    assert.throws(parse(welcome, [...welcome.tags, ["relays", "wss://relay.two"]]), invalidWith(/2 relays tags/));
+    assert.equal(parse(welcome, welcome.tags)().keyPackageEventId, "ee".repeat(32));
+  });
 });

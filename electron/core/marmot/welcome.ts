@@ -12,9 +12,11 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { base64 } from "@scure/base";
 import { decode, encode, mlsMessageDecoder, mlsMessageEncoder, wireformats, type MlsWelcomeMessage } from "ts-mls";
 import * as nip44 from "nostr-tools/nip44";
+import { isRelayUrl } from "../../../shared/relayUrl.js";
 import { MarmotError, describeError } from "./errors.js";
 import { generateSecretKey, getPublicKey, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
 import { createRumor, parseRumor, serializeRumor, type Rumor } from "./rumor.js";
+import { listTag, singletonTag } from "./tags.js";
 
 export const WELCOME_KIND = 444;
 export const SEAL_KIND = 13;
@@ -163,16 +165,23 @@ export function unwrapGiftWrap(wrap: NostrEvent, recipientSecretKey: Uint8Array)
 export interface ParsedWelcome {
   welcome: MlsWelcomeMessage;
   /** The `e` tag: which of our KeyPackage events the inviter used. */
-  keyPackageEventId: string | undefined;
-  /** The group's relays announced by the inviter. */
+  keyPackageEventId: string;
+  /** The valid URLs of the `relays` tag, as written: where the inviter says the group's events are. */
   relays: string[];
 }
 
-/** Reads a kind 444 rumor; `encoding` must be base64 and the content an MLSMessage of wire format mls_welcome. */
+/**
+ * Reads a kind 444 rumor: exactly one `e` (one hex event id), one `encoding`
+ * (base64) and one `relays` tag; the content an MLSMessage of wire format mls_welcome.
+ */
 export function parseWelcomeRumor(rumor: Rumor): ParsedWelcome {
   if (rumor.kind !== WELCOME_KIND) throw new MarmotError("invalid_welcome", `Kind ${rumor.kind} is not a Welcome`);
-  const encoding = rumor.tags.find((tag) => tag[0] === "encoding")?.[1];
-  if (encoding !== "base64") throw new MarmotError("invalid_welcome", "Welcome needs an encoding=base64 tag");
+  const fail = (reason: string) => new MarmotError("invalid_welcome", `Welcome ${rumor.id.slice(0, 12)}: ${reason}`);
+  const encoding = singletonTag(rumor.tags, "encoding", fail, true);
+  if (encoding !== "base64") throw fail(`encoding "${encoding}" is not supported (base64 required)`);
+  const keyPackageEventId = singletonTag(rumor.tags, "e", fail, true);
+  if (!HEX32.test(keyPackageEventId)) throw fail("e tag is not a 64-character lowercase hex event id");
+  const relays = listTag(rumor.tags, "relays", fail).filter(isRelayUrl);
   let message;
   try {
     message = decode(mlsMessageDecoder, base64.decode(rumor.content));
@@ -182,12 +191,7 @@ export function parseWelcomeRumor(rumor: Rumor): ParsedWelcome {
   if (message === undefined || message.wireformat !== wireformats.mls_welcome) {
     throw new MarmotError("invalid_welcome", "Welcome content is not an MLSMessage(Welcome)");
   }
-  const keyPackageEventId = rumor.tags.find((tag) => tag[0] === "e")?.[1];
-  return {
-    welcome: message,
-    keyPackageEventId: keyPackageEventId !== undefined && HEX32.test(keyPackageEventId) ? keyPackageEventId : undefined,
-    relays: rumor.tags.find((tag) => tag[0] === "relays")?.slice(1) ?? [],
-  };
+  return { welcome: message, keyPackageEventId, relays };
 }
 
 /** Hex KeyPackageRefs the Welcome's secrets are addressed to: pick our bundle whose `keyPackageRef` is among them. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { finalizeEvent, generateSecretKey } from "nostr-tools/pure";
 import type { Event } from "nostr-tools/core";
@@ -19,7 +20,7 @@ async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-describe("RelayPool against the embedded relay", () => {
+describe("integration: RelayPool against the embedded relay", () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let relay: RunningRelay;
   let statuses: RelayStatus[] = [];
@@ -80,6 +81,40 @@ describe("RelayPool against the embedded relay", () => {
     assert.equal(outcome.failed[0]?.url, "ws://127.0.0.1:9");
     assert.ok((outcome.failed[0]?.reason ?? "").length > 0);
     lonely.close();
+  });
+
+  test("one_connection_and_one_publish_for_a_relay_spelled_with_and_without_a_trailing_slash", async () => {
+    // A TCP pass-through in front of the relay counts the pool's connections.
+    let connections = 0;
+    const sockets: Socket[] = [];
+    const proxy = createServer((client) => {
+      connections += 1;
+      const upstream = connect(relay.port, "127.0.0.1");
+      sockets.push(client, upstream);
+      client.pipe(upstream).pipe(client);
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    const spellings = [`ws://127.0.0.1:${port}`, `ws://127.0.0.1:${port}/`, `WS://127.0.0.1:${port}/`];
+    let twinStatuses: RelayStatus[] = [];
+    const twin = new RelayPool({ onStatus: (s) => (twinStatuses = s), reconnectInitialMs: 50, publishTimeoutMs: 2000 });
+    try {
+      twin.setRelays(spellings);
+      assert.deepEqual(twin.urls, [`ws://127.0.0.1:${port}`]);
+      await until(() => twinStatuses[0]?.status === "connected");
+      assert.equal(twinStatuses.length, 1);
+      const event = note("once");
+      const outcome = await twin.publish(event, spellings);
+      assert.deepEqual(outcome, { accepted: [`ws://127.0.0.1:${port}`], failed: [] });
+      assert.deepEqual((await twin.query([{ ids: [event.id] }], 2000, spellings)).map((e) => e.id), [event.id]);
+      assert.equal(connections, 1, "one connection for every spelling, publishes and queries included");
+    } finally {
+      twin.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   test("network_off_disconnects_and_refuses_to_publish", async () => {

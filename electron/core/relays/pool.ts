@@ -2,6 +2,7 @@ import { AbstractRelay, type Subscription } from "nostr-tools/abstract-relay";
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import WebSocket from "ws";
+import { normalizeRelayUrl, normalizeRelayUrls } from "../../../shared/relayUrl.js";
 import type { RelayStatus } from "../../../shared/state.js";
 import type { Logger } from "../appCore.js";
 
@@ -154,6 +155,9 @@ class RelayLink {
  * Connections to the user's relays: reconnect with backoff, persistent subscriptions re-issued
  * with fresh filters (so `since` follows the caller's cursor), publish with per-relay outcomes,
  * and one-shot queries that end at EOSE or a timeout.
+ *
+ * Every URL is taken in its normal form (shared/relayUrl.ts): `ws://h:1` and `ws://h:1/` are one
+ * relay, one connection, one publish. `urls`, statuses and outcomes report normal forms.
  */
 export class RelayPool {
   private readonly links = new Map<string, RelayLink>();
@@ -178,8 +182,9 @@ export class RelayPool {
     return [...this.links.values()].map((link) => ({ url: link.url, status: link.status }));
   }
 
+  /** Invalid URLs are ignored (callers validate them first). */
   setRelays(urls: string[]): void {
-    const wanted = new Set(urls);
+    const wanted = new Set(normalizeRelayUrls(urls));
     for (const [url, link] of this.links) {
       if (!wanted.has(url)) {
         link.stop();
@@ -238,9 +243,10 @@ export class RelayPool {
   /** Publishes to the given relays (default: all of the pool's), waiting for each relay's OK. */
   async publish(event: Event, urls: string[] = this.urls): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { accepted: [], failed: [] };
-    const targets = [...new Set(urls)];
+    const targets = normalizeRelayUrls(urls);
+    for (const url of urls) if (normalizeRelayUrl(url) === null) outcome.failed.push({ url, reason: "not a valid relay URL" });
     if (!this.enabled) {
-      outcome.failed = targets.map((url) => ({ url, reason: "network is off" }));
+      outcome.failed.push(...targets.map((url) => ({ url, reason: "network is off" })));
       return outcome;
     }
     await Promise.all(
@@ -267,7 +273,7 @@ export class RelayPool {
     if (!this.enabled) return [];
     const found = new Map<string, Event>();
     await Promise.all(
-      [...new Set(urls)].map(async (url) => {
+      normalizeRelayUrls(urls).map(async (url) => {
         let borrowed: { relay: AbstractRelay; release(): void };
         try {
           borrowed = await this.borrow(url);

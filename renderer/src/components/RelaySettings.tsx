@@ -1,5 +1,7 @@
 import { useId, useState, type FormEvent } from "react";
-import { MAX_RELAYS, isRelayUrl } from "../../../shared/actions";
+import { MAX_RELAYS } from "../../../shared/actions";
+import { toUserMessage } from "../../../shared/errors";
+import { relayUrlProblem, sameRelayUrl } from "../../../shared/relayUrl";
 import type { NetworkState, RelayConnection } from "../../../shared/state";
 import { useDispatch } from "../hooks/useDispatch";
 
@@ -9,10 +11,13 @@ const STATUS_TEXT: Record<RelayConnection, string> = {
   disconnected: "Disconnected",
 };
 
-const sameRelay = (a: string, b: string): boolean => a.replace(/\/+$/, "").toLowerCase() === b.replace(/\/+$/, "").toLowerCase();
+// One endpoint however it is spelled (`ws://h:1` = `ws://h:1/`), as the core's relay pool sees it.
+const sameRelay = (a: string, b: string): boolean => a === b || sameRelayUrl(a, b);
 
 function relayUrlError(url: string, relays: string[]): string | null {
-  if (!isRelayUrl(url)) return "Enter a relay URL starting with wss:// or ws://";
+  if (!url.includes("://")) return "Enter a relay URL starting with wss:// or ws://";
+  const problem = relayUrlProblem(url);
+  if (problem !== null) return toUserMessage("invalid_relay_url", problem);
   if (relays.some((relay) => sameRelay(relay, url))) return "This relay is already in the list";
   if (relays.length >= MAX_RELAYS) return `Burrow uses at most ${MAX_RELAYS} relays. Remove one first`;
   return null;
