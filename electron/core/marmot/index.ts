@@ -98,6 +98,7 @@ export {
   processGroupMessage,
   proposeLeave,
   removeMembers,
+  removeMembersAndUpdateGroupData,
   updateGroupData,
   commitPending,
   selfUpdate,
@@ -105,6 +106,7 @@ export {
   type CommitOutcome,
   type CreateGroupInput,
   type CreatedGroup,
+  type GroupDataChanges,
   type JoinedGroup,
   type ProcessedMessage,
 } from "./group.js";
