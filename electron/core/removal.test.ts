@@ -2,27 +2,42 @@
 // removal, and a removed member who is added again reads and writes in the group, across a restart.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { contentTypes, processMessage, wireformats, type MlsFramedMessage } from "ts-mls";
+import { randomBytes } from "@noble/hashes/utils.js";
+import { contentTypes, defaultCredentialTypes, defaultExtensionTypes, processMessage, wireformats, type ClientState, type MlsFramedMessage, type MlsMessage } from "ts-mls";
 import * as unpatched from "ts-mls-unpatched";
 import WebSocket from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "./appCore.js";
+import { AppCore } from "./appCore.js";
 import {
   EpochKeyCache,
   GROUP_EVENT_KIND,
+  KEY_PACKAGE_KIND,
+  MARMOT_GROUP_DATA_EXTENSION_TYPE,
   MarmotError,
+  chatMessageRumor,
   copyEvent,
   deriveGroupEventKey,
   deserializeGroupState,
+  generateKeyPackage,
+  generateSecretKey,
   getCiphersuite,
+  getPublicKey,
+  giftWrap,
+  groupDataExtension,
   marmotAuthService,
+  newGroupData,
   processGroupMessage,
+  selectKeyPackage,
   unwrapGroupEvent,
+  welcomeRumor,
+  wrapGroupMessage,
   type NostrEvent,
 } from "./marmot/index.js";
+import { serializeRumor } from "./marmot/rumor.js";
+import { FileSecretStore } from "./secretStore.js";
 import { AccountStore } from "./storage/accountStore.js";
-import { coreIn, tempDir, waitForState } from "./testing.js";
+import { FAST_TIMINGS, coreIn, tempDir, waitForState } from "./testing.js";
 
 const pubkeyOf = (core: AppCore): string => {
   const auth = core.snapshot().state.auth;
@@ -48,6 +63,22 @@ function relayEvents(url: string, filter: Record<string, unknown>): Promise<Nost
         socket.close();
         resolve(events);
       }
+    });
+    socket.on("error", reject);
+  });
+}
+
+/** Stores `event` on the relay; resolves once it answered OK true. */
+function publish(url: string, event: NostrEvent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.on("open", () => socket.send(JSON.stringify(["EVENT", event])));
+    socket.on("message", (data: WebSocket.RawData) => {
+      const frame = JSON.parse(data.toString()) as [string, string, boolean, string];
+      if (frame[0] !== "OK") return;
+      socket.close();
+      if (frame[2]) resolve();
+      else reject(new Error(`relay refused the event: ${frame[3]}`));
     });
     socket.on("error", reject);
   });
@@ -203,5 +234,120 @@ describe("integration: removal and re-adding over a real relay", () => {
     assert.equal(restarted.state.open_chat!.left, false);
     await cores["carol"].dispatch({ type: "SendMessage", chat_id: groupId, text: "carol after restart" });
     for (const name of ["alice", "bob"]) await sees(name, "carol after restart");
+  });
+});
+
+/**
+ * Another v1 Marmot client on unpatched ts-mls 2.0.0-rc.10, driven through its raw API: it
+ * administers a group of Burrow cores and removes one with a commit that has no UpdatePath.
+ */
+describe("integration: a pathless commit from another v1 client", () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let relay: RunningRelay;
+  const cores: Record<string, AppCore> = {};
+  const logs: Record<string, Array<Record<string, unknown>>> = { bob: [], carol: [] };
+
+  before(async () => {
+    dir = await tempDir();
+    relay = await startRelay({ port: 0 });
+    for (const name of ["bob", "carol"]) {
+      const dataDir = `${dir.path}/${name}`;
+      cores[name] = await AppCore.create({
+        secretStore: new FileSecretStore(dataDir),
+        dataDir,
+        pushIntervalMs: 5,
+        defaultRelays: [relay.url],
+        timings: FAST_TIMINGS,
+        log: (line) => logs[name]!.push(line),
+      });
+      await cores[name].dispatch({ type: "CreateAccount" });
+      await waitForState(cores[name], (s) => s.key_package.published, 15_000);
+    }
+  });
+  after(async () => {
+    for (const core of Object.values(cores)) await core.close();
+    await relay.close();
+    await dir.remove();
+  });
+
+  test("integration: a_pathless_removal_by_an_unpatched_client_is_applied_logged_and_ends_the_removed_members_chat", async () => {
+    const context = { cipherSuite: await unpatched.getCiphersuiteImpl("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"), authService: marmotAuthService };
+    const daveSecret = generateSecretKey();
+    const dave = getPublicKey(daveSecret);
+    const daveBundle = await generateKeyPackage(dave);
+    const groupData = newGroupData({ name: "Dave's", adminPubkeys: [dave], relays: [relay.url] });
+    let state = await unpatched.createGroup({
+      context,
+      groupId: randomBytes(32),
+      keyPackage: daveBundle.publicPackage as unknown as unpatched.KeyPackage,
+      privateKeyPackage: daveBundle.privatePackage,
+      extensions: [
+        groupDataExtension(groupData) as unknown as unpatched.GroupContextExtension,
+        {
+          extensionType: defaultExtensionTypes.required_capabilities,
+          extensionData: { extensionTypes: [MARMOT_GROUP_DATA_EXTENSION_TYPE], proposalTypes: [], credentialTypes: [defaultCredentialTypes.basic] },
+        } as unknown as unpatched.GroupContextExtension,
+      ],
+    });
+    const key = () => deriveGroupEventKey(state as unknown as ClientState);
+    const commit = async (proposals: unpatched.Proposal[]) => {
+      const made = await unpatched.createCommit({ context, state, extraProposals: proposals, ratchetTreeExtension: true, wireAsPublicMessage: false });
+      await publish(relay.url, wrapGroupMessage(made.commit as unknown as MlsMessage, await key()));
+      state = made.newState;
+      return made;
+    };
+    const say = async (text: string) => {
+      const made = await unpatched.createApplicationMessage({ context, state, message: new TextEncoder().encode(serializeRumor(chatMessageRumor(dave, text))) });
+      state = made.newState;
+      await publish(relay.url, wrapGroupMessage(made.message as unknown as MlsMessage, await key()));
+    };
+
+    const members = await Promise.all(
+      ["bob", "carol"].map(async (name) => {
+        const pubkey = pubkeyOf(cores[name]!);
+        const chosen = await selectKeyPackage((await relayEvents(relay.url, { kinds: [KEY_PACKAGE_KIND], authors: [pubkey] })).map(copyEvent));
+        return { name, pubkey, chosen };
+      }),
+    );
+    const added = await commit(members.map((m) => ({ proposalType: unpatched.defaultProposalTypes.add, add: { keyPackage: m.chosen.keyPackage as unknown as unpatched.KeyPackage } })));
+    assert.ok(added.welcome);
+    for (const member of members) {
+      const rumor = welcomeRumor(added.welcome as unknown as Parameters<typeof welcomeRumor>[0], { senderPubkey: dave, keyPackageEventId: member.chosen.event.id, relays: [relay.url] });
+      await publish(relay.url, giftWrap(rumor, daveSecret, member.pubkey));
+      const core = cores[member.name]!;
+      const invited = await waitForState(core, (s) => s.invites.length > 0, 15_000);
+      await core.dispatch({ type: "AcceptInvite", invite_id: invited.state.invites[0]!.id });
+      await waitForState(core, (s) => s.open_chat?.title === "Dave's", 15_000);
+    }
+    await say("hello from dave");
+    for (const name of ["bob", "carol"]) await waitForState(cores[name]!, (s) => texts(s).includes("hello from dave"), 15_000);
+
+    const carolLeaf = members.findIndex((m) => m.name === "carol") + 1;
+    await commit([{ proposalType: unpatched.defaultProposalTypes.remove, remove: { removed: carolLeaf } }]);
+    await waitForState(cores["carol"]!, (s) => s.open_chat?.left === true, 15_000);
+    await waitForState(cores["bob"]!, (s) => (s.open_chat?.members.length ?? 0) === 2, 15_000);
+    for (const name of ["bob", "carol"]) {
+      assert.ok(logs[name]!.some((line) => line["event"] === "commit_without_path" && line["sender"] === dave.slice(0, 12)), `${name} logged the pathless commit`);
+    }
+    await say("after carol was removed");
+    await waitForState(cores["bob"]!, (s) => texts(s).includes("after carol was removed"), 15_000);
+    await cores["bob"]!.dispatch({ type: "SendMessage", chat_id: cores["bob"]!.snapshot().state.open_chat!.chat_id, text: "bob replies" });
+    await waitForState(cores["bob"]!, (s) => s.open_chat?.messages.some((m) => m.text === "bob replies" && m.status === "sent") ?? false, 15_000);
+    const atDave = await relayEvents(relay.url, { kinds: [GROUP_EVENT_KIND] });
+    const epochKeys = new EpochKeyCache(1);
+    epochKeys.put(await key());
+    const readByDave: string[] = [];
+    for (const event of atDave.map(copyEvent)) {
+      try {
+        const opened = unwrapGroupEvent(event, epochKeys).message as unknown as unpatched.MlsFramedMessage;
+        const result = await unpatched.processMessage({ context, state, message: opened });
+        if (result.kind === "applicationMessage") readByDave.push(JSON.parse(new TextDecoder().decode(result.message)).content as string);
+        state = result.newState;
+      } catch {
+        // earlier epochs and Dave's own messages
+      }
+    }
+    assert.deepEqual(readByDave, ["bob replies"], "the unpatched client reads Burrow's message in the epoch after the removal");
+    assert.ok(!texts(cores["carol"]!.snapshot().state).includes("after carol was removed"));
   });
 });
