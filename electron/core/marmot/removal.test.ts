@@ -3,7 +3,8 @@
 // the two libraries only as MLSMessage bytes, as they do on the wire.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { decode, encode, mlsMessageDecoder, mlsMessageEncoder, nodeTypes, type ClientState, type MlsMessage } from "ts-mls";
+import { createCommit, decode, defaultProposalTypes, encode, mlsMessageDecoder, mlsMessageEncoder, nodeTypes, wireformats, type ClientState, type MlsMessage } from "ts-mls";
+import { getCiphersuite } from "./cryptoProvider.js";
 import * as unpatched from "ts-mls-unpatched";
 import { MarmotError } from "./errors.js";
 import {
@@ -14,7 +15,9 @@ import {
   joinFromWelcome,
   marmotAuthService,
   processGroupMessage,
+  proposeLeave,
   removeMembers,
+  addMembers,
   removeMembersAndUpdateGroupData,
   updateGroupData,
   type CommitOutcome,
@@ -326,5 +329,36 @@ describe("unit: removal against unpatched ts-mls 2.0.0-rc.10", () => {
     const atBob = commitResult(await within(10_000, receiveAt(bob, commit)));
     assert.equal(atBob.removedUs, true);
     for (const member of [carol, erin]) assert.equal(commitResult(await receiveAt(member, commit)).removedUs, false);
+  });
+
+  test("unit: an_add_that_commits_a_pending_leave_sends_the_path_to_no_new_or_removed_leaf", async () => {
+    const { alice, members } = await group(["patched", "unpatched", "patched"]);
+    const [bob, dave, carol] = members as [Patched, Unpatched, Patched];
+    const leave = await proposeLeave(carol.state);
+    carol.state = leave.state;
+    for (const member of [alice, bob, dave]) await receiveAt(member, toBytes(leave.message));
+    const erin = await person();
+
+    // The path goes to Dave's leaf only: Erin's leaf took Carol's place and gets it through the Welcome.
+    const context = { cipherSuite: await getCiphersuite(), authService: marmotAuthService };
+    const add = { proposalType: defaultProposalTypes.add, add: { keyPackage: erin.bundle.publicPackage } } as const;
+    const probe = await createCommit({ context, state: alice.state, extraProposals: [add], wireAsPublicMessage: true });
+    assert.ok(probe.commit.wireformat === wireformats.mls_public_message);
+    const path = "commit" in probe.commit.publicMessage.content ? probe.commit.publicMessage.content.commit.path : undefined;
+    assert.ok(path, "a Remove rides along: the commit has a path");
+    assert.deepEqual(path.nodes.map((node) => node.encryptedPathSecret.length), [1, 1], "one recipient per level, Bob then Dave: none to the new leaf, which rc.10 encrypted to under Carol's old key");
+
+    const outcome = await addMembers(alice.state, [erin.bundle.publicPackage]);
+    const commit = adopt(alice, outcome);
+    assert.ok(outcome.welcome);
+    assert.deepEqual(commitResult(await receiveAt(bob, commit)).added, [erin.pubkey]);
+    assert.equal(await receiveAt(dave, commit), "applied");
+    assert.equal(commitResult(await receiveAt(carol, commit)).removedUs, true);
+    const welcome = asPatched(toBytes(outcome.welcome));
+    assert.ok("welcome" in welcome);
+    const erinMember: Patched = { kind: "patched", ...erin, state: (await joinFromWelcome(welcome, erin.bundle, alice.pubkey)).state };
+    assert.equal(leafOf(erinMember.state, erin.pubkey), 3, "Erin has Carol's old leaf");
+    const hello = await say(alice, "hello erin");
+    for (const member of [bob, dave, erinMember]) assert.equal(await reads(member, hello), "hello erin");
   });
 });
