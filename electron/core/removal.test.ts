@@ -350,4 +350,32 @@ describe("integration: a pathless commit from another v1 client", () => {
     assert.deepEqual(readByDave, ["bob replies"], "the unpatched client reads Burrow's message in the epoch after the removal");
     assert.ok(!texts(cores["carol"]!.snapshot().state).includes("after carol was removed"));
   });
+
+  test("integration: an_invitation_that_cannot_be_joined_says_why_and_how_to_get_back_in", async () => {
+    // Fault injected into Bob's store: an invitation whose Welcome is unreadable.
+    const bob = cores["bob"]!;
+    const inviteId = "ab".repeat(32);
+    const store = AccountStore.open(`${dir.path}/bob`, pubkeyOf(bob));
+    try {
+      store.saveInvite({
+        id: inviteId,
+        from_pubkey: pubkeyOf(cores["carol"]!),
+        group_name: "Broken",
+        welcome: new TextEncoder().encode("not a welcome rumor"),
+        key_package_event_id: "",
+        relays: [relay.url],
+        received_at: Math.floor(Date.now() / 1000),
+      });
+    } finally {
+      store.close();
+    }
+    const chatId = bob.snapshot().state.chats[0]!.id;
+    await bob.dispatch({ type: "SetChatMuted", chat_id: chatId, muted: false });
+    await waitForState(bob, (s) => s.invites.some((invite) => invite.id === inviteId), 10_000);
+    await bob.dispatch({ type: "AcceptInvite", invite_id: inviteId });
+    const { state } = await waitForState(bob, (s) => s.toasts.some((t) => /^Could not join the chat: .*Ask whoever invited you to add you again\.$/.test(t.message)), 10_000);
+    assert.ok(state.toasts.some((t) => t.kind === "error"));
+    assert.ok(logs["bob"]!.some((line) => line["event"] === "join_failed"));
+    assert.ok(state.invites.some((invite) => invite.id === inviteId), "still there to retry or decline");
+  });
 });
