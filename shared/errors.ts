@@ -6,6 +6,8 @@ export type CoreErrorCode =
   | "not_logged_in"
   | "secret_storage_failed"
   | "malformed_action"
+  | "invite_key_package_gone"
+  | "join_failed"
   | "internal";
 
 export class CoreError extends Error {
@@ -30,6 +32,10 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
       return `Could not store your key: ${detail ?? "unknown error"}`;
     case "malformed_action":
       return `The app sent a request the core does not understand (${detail ?? "malformed"}).`;
+    case "invite_key_package_gone":
+      return "This invitation was made for a key package this device no longer has. Ask whoever invited you to add you again.";
+    case "join_failed":
+      return `Could not join the chat: ${detail ?? "unknown error"}. Ask whoever invited you to add you again.`;
     case "internal":
       return `Something went wrong: ${detail ?? "unknown error"}`;
   }

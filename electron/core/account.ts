@@ -4,6 +4,7 @@ import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import type { MlsMessage } from "ts-mls";
 import type { ChatAction, DispatchReply, GroupAction } from "../../shared/actions.js";
+import { toUserMessage } from "../../shared/errors.js";
 import { npubFromHex, parsePubkeyInput } from "../../shared/pubkeys.js";
 import type { ChatSummary, MessageView, ProfileView } from "../../shared/state.js";
 import type { AccountContext } from "./accountContext.js";
@@ -508,9 +509,11 @@ export class Account {
       const chatId = await this.mls.run(async () => {
         const parsed = parseWelcomeRumor(parseRumor(new TextDecoder().decode(invite.welcome)));
         const joined = await this.joinWelcome(parsed.welcome, invite.key_package_event_id, invite.from_pubkey);
-        if (!joined) throw new UserError("This invitation was made for a key package this device no longer has.");
+        if (!joined) throw new UserError(toUserMessage("invite_key_package_gone"));
         const groupId = nostrGroupIdHex(joined.groupData);
-        if (!this.groups.has(groupId)) await this.saveJoinedGroup(joined.state, joined.groupData, invite.from_pubkey, invite.received_at);
+        const known = this.groups.get(groupId);
+        if (!known) await this.saveJoinedGroup(joined.state, joined.groupData, invite.from_pubkey, invite.received_at);
+        else if (this.isNewMembership(groupId, joined.state)) await this.rejoinGroup(groupId, joined.state, invite.received_at);
         this.ctx.store.setInviteStatus(inviteId, "accepted");
         if (this.closed) return groupId;
         void this.keyPackages.rotate(joined.ref).catch((error: unknown) => this.ctx.log({ event: "key_package_rotate_failed", error: describeError(error) }));
@@ -520,8 +523,59 @@ export class Account {
       this.openChat(chatId);
     } catch (error) {
       if (this.closed) return;
-      this.ctx.toast("error", error instanceof UserError ? error.message : `Could not join the chat: ${describeError(error)}`);
+      // Marmot has no way to answer an invitation: the inviter only sees that we never speak. Say so
+      // here, and make sure a fresh KeyPackage of ours is out for them to add us again with.
+      this.ctx.log({ event: "join_failed", invite: inviteId.slice(0, 12), error: describeError(error) });
+      this.ctx.toast("error", error instanceof UserError ? error.message : toUserMessage("join_failed", describeError(error)));
+      void this.keyPackages.ensurePublished().catch((failure: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(failure) }));
     }
+  }
+
+  /**
+   * A Welcome into a group we hold only as history (we left or were removed) to an epoch past the one
+   * we stopped at is a new membership. One for a group we are in, or an old one replayed, is not.
+   */
+  private isNewMembership(groupId: string, joined: ClientState): boolean {
+    const known = this.groups.get(groupId);
+    return known !== undefined && this.flags()[groupId]?.left === true && joined.groupContext.epoch > known.state.groupContext.epoch;
+  }
+
+  /**
+   * Re-added after leaving or being removed: the new membership's state, epoch key and cursor replace
+   * the old ones (whose keys open nothing of it), and the chat is live again. Events of the group
+   * that arrived while it was history were only marked processed: they are fetched and read anew.
+   */
+  private async rejoinGroup(groupId: string, state: ClientState, joinedAt: number): Promise<void> {
+    const group = this.loaded(groupId);
+    const keys = new EpochKeyCache(RETAINED_EPOCHS);
+    const key = await keys.remember(state);
+    const data = readGroupData(state);
+    const missed = await this.ctx.pool
+      .query([{ kinds: [GROUP_EVENT_KIND], "#h": [groupId], since: Math.max(0, joinedAt - this.ctx.timings.resumeMarginSec) }], this.ctx.timings.relayQueryMs)
+      .catch((error: unknown) => {
+        this.ctx.log({ event: "rejoin_fetch_failed", chat: groupId.slice(0, 8), error: describeError(error) });
+        return [];
+      });
+    group.state = state;
+    group.keys = keys;
+    delete group.branch;
+    group.row = { ...group.row, members: groupMembers(state), admins: data.adminPubkeys, name: data.name, description: data.description, relays: data.relays };
+    const row = group.row;
+    this.ctx.store.transaction(() => {
+      this.ctx.store.upsertGroup({ ...row, state: serializeGroupState(state), epoch: Number(state.groupContext.epoch) });
+      this.ctx.store.putEpochKey(groupId, Number(key.epoch), encodeEpochKey(key));
+      this.ctx.store.pruneEpochKeys(groupId, 1);
+      this.ctx.store.setMeta(groupCursorKey(groupId), joinedAt);
+      for (const event of missed) this.ctx.store.forgetProcessed(event.id);
+    });
+    this.setFlags(groupId, { left: false });
+    this.ctx.log({ event: "group_rejoined", chat: groupId.slice(0, 8), epoch: Number(state.groupContext.epoch), refetched: missed.length });
+    for (const event of missed) {
+      this.seen.delete(event.id);
+      this.receive(event, null);
+    }
+    this.ctx.pool.refresh("groups");
+    this.ctx.pool.refresh("profiles");
   }
 
   private async joinWelcome(
@@ -1127,7 +1181,8 @@ export class Account {
     const joined = await this.joinWelcome(received.welcome, received.keyPackageEventId ?? "", received.sender);
     if (!joined) throw new MarmotError("invalid_welcome", "Welcome for a key package we do not have");
     const groupId = nostrGroupIdHex(joined.groupData);
-    if (this.groups.has(groupId)) {
+    if (this.groups.has(groupId) && !this.isNewMembership(groupId, joined.state)) {
+      // We are in this group already, or this Welcome is older than where we stopped: nothing to join.
       writes.push(advanceCursor);
       return;
     }
@@ -1252,6 +1307,11 @@ export class Account {
     writes: Array<() => void>,
   ): Promise<void> {
     const group = this.loaded(groupId);
+    if (result.pathless) {
+      // A v1 client on unpatched ts-mls: applied (refusing would fork us out of the group), but with
+      // no fresh entropy a member this commit removed can still compute the new epoch.
+      this.ctx.log({ event: "commit_without_path", chat: groupId.slice(0, 8), sender: result.sender.slice(0, 12), epoch: Number(result.epoch), removed: result.removed.length });
+    }
     if (result.removedUs) {
       // Removed: keep the last state we had as history; nothing after this commit is ours to read.
       this.setFlags(groupId, { left: true });

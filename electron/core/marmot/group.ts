@@ -213,20 +213,46 @@ function assertOwnAdmin(state: ClientState): MarmotGroupData {
   return groupData;
 }
 
+/**
+ * RFC 9420 §12.4 (IANA "Path Required"): a commit with no proposals, or with any but Add, PSK and
+ * ReInit (Update, Remove, GroupContextExtensions, external_init), must carry an UpdatePath, or a
+ * removed member can still derive the next epoch.
+ */
+function pathRequired(proposals: readonly Proposal[]): boolean {
+  const exempt: number[] = [defaultProposalTypes.add, defaultProposalTypes.psk, defaultProposalTypes.reinit];
+  return proposals.length === 0 || proposals.some((proposal) => !exempt.includes(proposal.proposalType));
+}
+
 /** ts-mls commits every pending proposal along with `proposals`, unless `withPending` is false. */
 async function commitProposals(state: ClientState, proposals: Proposal[], withPending = true): Promise<CommitOutcome> {
+  const from = withPending ? state : { ...state, unappliedProposals: {} };
+  let outcome: CommitOutcome;
   try {
     const result = await createCommit({
       context: await mlsContext(state.groupContext.cipherSuite),
-      state: withPending ? state : { ...state, unappliedProposals: {} },
+      state: from,
       extraProposals: proposals,
       ratchetTreeExtension: true,
       wireAsPublicMessage: false,
     });
-    return { state: result.newState, previousState: state, commit: result.commit, welcome: result.welcome };
+    outcome = { state: result.newState, previousState: state, commit: result.commit, welcome: result.welcome };
   } catch (error) {
     throw mlsFailure("Cannot create the commit", error);
   }
+  // A path replaces our leaf's HPKE key. Unchanged means the ts-mls patch (patches/) is not
+  // installed: refuse rather than publish a commit a removed member could read past.
+  const all = [...Object.values(from.unappliedProposals).map((item) => item.proposal), ...proposals];
+  if (pathRequired(all) && !leafKeyChanged(state, outcome.state)) {
+    throw new MarmotError("mls_rejected", "This commit needs an UpdatePath but ts-mls made none: install its patch (patches/README.md)");
+  }
+  return outcome;
+}
+
+function leafKeyChanged(before: ClientState, after: ClientState): boolean {
+  const nodeIndex = before.privatePath.leafIndex * 2;
+  const [a, b] = [before.ratchetTree[nodeIndex], after.ratchetTree[nodeIndex]];
+  if (a?.nodeType !== nodeTypes.leaf || b?.nodeType !== nodeTypes.leaf) return true;
+  return bytesToHex(a.leaf.hpkePublicKey) !== bytesToHex(b.leaf.hpkePublicKey);
 }
 
 /** Admin only: one commit adding every KeyPackage. Throws `welcome_too_large` when the Welcome would not fit a gift wrap. */
@@ -243,36 +269,41 @@ export async function addMembers(state: ClientState, keyPackages: KeyPackage[]):
   return outcome;
 }
 
-/** Admin only: one commit removing every leaf of each pubkey. */
-export async function removeMembers(state: ClientState, pubkeys: string[]): Promise<CommitOutcome> {
-  assertOwnAdmin(state);
+function removeProposals(state: ClientState, pubkeys: string[]): Proposal[] {
   const targets = new Set(pubkeys.map((key) => key.toLowerCase()));
-  const self = ownPubkey(state);
-  if (targets.has(self)) throw new MarmotError("not_allowed", "An MLS member cannot commit its own removal");
+  if (targets.has(ownPubkey(state))) throw new MarmotError("not_allowed", "An MLS member cannot commit its own removal");
   const leaves = leafIdentities(state.ratchetTree).filter(([, pubkey]) => targets.has(pubkey));
   if (leaves.length === 0) throw new MarmotError("mls_rejected", "None of these pubkeys is a member");
-  return commitProposals(
-    state,
-    leaves.map(([leafIndex]) => ({ proposalType: defaultProposalTypes.remove, remove: { removed: leafIndex } })),
-  );
+  return leaves.map(([leafIndex]) => ({ proposalType: defaultProposalTypes.remove, remove: { removed: leafIndex } }));
 }
 
-/**
- * Admin only: a commit replacing the group's marmot_group_data (rename, description, admins,
- * relays). The nostr_group_id stays, so the group's `h` tag does not change.
- */
-export async function updateGroupData(
-  state: ClientState,
-  changes: Partial<Pick<MarmotGroupData, "name" | "description" | "adminPubkeys" | "relays">>,
-): Promise<CommitOutcome> {
-  const current = assertOwnAdmin(state);
+export type GroupDataChanges = Partial<Pick<MarmotGroupData, "name" | "description" | "adminPubkeys" | "relays">>;
+
+/** The nostr_group_id stays, so the group's `h` tag does not change. */
+function groupDataProposal(state: ClientState, current: MarmotGroupData, changes: GroupDataChanges): Proposal {
   const next: MarmotGroupData = { ...current, ...changes };
   const extensions = state.groupContext.extensions.map((extension) =>
     extension.extensionType === MARMOT_GROUP_DATA_EXTENSION_TYPE ? groupDataExtension(next) : extension,
   );
-  return commitProposals(state, [
-    { proposalType: defaultProposalTypes.group_context_extensions, groupContextExtensions: { extensions } } as Proposal,
-  ]);
+  return { proposalType: defaultProposalTypes.group_context_extensions, groupContextExtensions: { extensions } } as Proposal;
+}
+
+/** Admin only: one commit removing every leaf of each pubkey. */
+export async function removeMembers(state: ClientState, pubkeys: string[]): Promise<CommitOutcome> {
+  assertOwnAdmin(state);
+  return commitProposals(state, removeProposals(state, pubkeys));
+}
+
+/** Admin only: a commit replacing the group's marmot_group_data (rename, description, admins, relays). */
+export async function updateGroupData(state: ClientState, changes: GroupDataChanges): Promise<CommitOutcome> {
+  const current = assertOwnAdmin(state);
+  return commitProposals(state, [groupDataProposal(state, current, changes)]);
+}
+
+/** Admin only: one commit removing these members and changing marmot_group_data (e.g. remove and rename). */
+export async function removeMembersAndUpdateGroupData(state: ClientState, pubkeys: string[], changes: GroupDataChanges): Promise<CommitOutcome> {
+  const current = assertOwnAdmin(state);
+  return commitProposals(state, [...removeProposals(state, pubkeys), groupDataProposal(state, current, changes)]);
 }
 
 /** Admin only: commits the proposals members sent (e.g. their leave proposals), and nothing else. */
@@ -374,8 +405,17 @@ export type ProcessedMessage =
       added: string[];
       removed: string[];
       groupData: MarmotGroupData;
-      /** The commit removed us: keep the state only as history. */
+      /**
+       * The commit removed us: keep the state only as history. `state` is then our last epoch
+       * (marked removed): a removed member is on no UpdatePath and cannot derive the next one.
+       */
       removedUs: boolean;
+      /**
+       * It lacks the UpdatePath RFC 9420 §12.4 requires (v1 clients on unpatched ts-mls send such
+       * commits). Applied, since refusing would fork us out of their groups, but it carries no
+       * fresh entropy: a member it removed can still compute the new epoch. Log it.
+       */
+      pathless: boolean;
     }
   | { kind: "proposal"; state: ClientState; sender: string; proposalType: number }
   /**
@@ -392,6 +432,8 @@ interface Review {
   sender: string | undefined;
   proposals: ProposalWithSender[];
   refusal: string | undefined;
+  /** The commit lacks an UpdatePath it needs (reported by the patched ts-mls). */
+  missingPath: boolean;
 }
 
 function identityAt(tree: RatchetTree, leafIndex: number | undefined): string | undefined {
@@ -433,6 +475,7 @@ function reviewer(state: ClientState, admins: readonly string[], review: Review)
     }
     review.sender = identityAt(state.ratchetTree, incoming.senderLeafIndex);
     review.proposals = incoming.proposals;
+    review.missingPath = incoming.missingPath;
     if (review.sender === undefined) {
       review.refusal = "commit from a non-member";
       return "reject";
@@ -492,7 +535,7 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
   }
 
   const admins = readGroupData(state).adminPubkeys;
-  const review: Review = { kind: undefined, sender: undefined, proposals: [], refusal: undefined };
+  const review: Review = { kind: undefined, sender: undefined, proposals: [], refusal: undefined, missingPath: false };
   let result;
   try {
     result = await processMessage({ context, state, message, callback: reviewer(state, admins, review) });
@@ -539,6 +582,7 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
     }),
     groupData,
     removedUs: newState.groupActiveState.kind === "removedFromGroup",
+    pathless: review.missingPath,
   };
 }
 

@@ -101,6 +101,7 @@ export {
   processGroupMessage,
   proposeLeave,
   removeMembers,
+  removeMembersAndUpdateGroupData,
   updateGroupData,
   commitPending,
   selfUpdate,
@@ -108,6 +109,7 @@ export {
   type CommitOutcome,
   type CreateGroupInput,
   type CreatedGroup,
+  type GroupDataChanges,
   type JoinedGroup,
   type ProcessedMessage,
 } from "./group.js";

@@ -270,6 +270,7 @@ function prepareStatements(db: Database.Database) {
     ),
     isProcessed: db.prepare<[string], { found: 1 }>("SELECT 1 AS found FROM processed_events WHERE event_id = ?"),
     pruneProcessed: db.prepare<[number]>("DELETE FROM processed_events WHERE seen_at < ?"),
+    forgetProcessed: db.prepare<[string]>("DELETE FROM processed_events WHERE event_id = ?"),
 
     saveInvite: db.prepare<[Omit<RawInvite, "status" | "welcome"> & { welcome: Uint8Array }]>(
       `INSERT INTO invites (id, from_pubkey, group_name, welcome, key_package_event_id, relays, received_at)
@@ -559,6 +560,11 @@ export class AccountStore {
   /** Forgets events seen before `before`; returns how many. */
   pruneProcessed(before: number): number {
     return this.statements.pruneProcessed.run(before).changes;
+  }
+
+  /** Unmarks one event, so it is handled again when it next arrives. */
+  forgetProcessed(eventId: string): boolean {
+    return this.statements.forgetProcessed.run(eventId).changes > 0;
   }
 
   // ── invites ──
