@@ -559,6 +559,9 @@ export class Account {
     group.state = state;
     group.keys = keys;
     delete group.branch;
+    // What waited for a commit of the old membership waits no more: read anew below, or dropped in time.
+    this.held.delete(groupId);
+    this.refused.delete(groupId);
     group.row = { ...group.row, members: groupMembers(state), admins: data.adminPubkeys, name: data.name, description: data.description, relays: data.relays };
     const row = group.row;
     this.ctx.store.transaction(() => {
