@@ -1,6 +1,6 @@
 // The Electron adapter: one window, locked down, wired to the core over the typed IPC contract.
-// Compiled to dist/electron/main.js; the renderer build is dist/renderer/, the bundled preload
-// dist/electron/preload.cjs.
+// Compiled to dist/electron/main.js; the renderer build is dist/renderer/, served as app://burrow/
+// (appProtocol.ts), the bundled preload dist/electron/preload.cjs.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -8,7 +8,9 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  Menu,
   Notification,
+  protocol,
   screen,
   session,
   shell,
@@ -20,14 +22,15 @@ import {
 import Store from "electron-store";
 import { AppCore, type LogLine } from "./core/appCore.js";
 import { PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv } from "./core/config.js";
+import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppRequestHandler, isAppIndexUrl } from "./appProtocol.js";
 import { ElectronSecretStore } from "./secretStore.electron.js";
+import { PACKAGED_FORBIDDEN_SWITCHES, mainWebPreferences, packagedMenuTemplate } from "./windowOptions.js";
 import { CONTENT_SECURITY_POLICY } from "../shared/csp.js";
 import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RENDERER_INDEX = path.join(here, "..", "renderer", "index.html");
+const RENDERER_ROOT = path.join(here, "..", "renderer");
 const PRELOAD = path.join(here, "preload.cjs");
-
 
 /** Web permissions the UI may use; every other request is refused. */
 const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(["notifications", "clipboard-sanitized-write"]);
@@ -56,19 +59,6 @@ function applyUserDataDirArgument(argv: readonly string[]): void {
   if (arg === undefined) return;
   const dir = arg.slice(prefix.length);
   if (dir !== "") app.setPath("userData", path.resolve(dir));
-}
-
-function isRendererIndex(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== "file:" || parsed.host !== "") return false;
-  const a = path.normalize(fileURLToPath(parsed));
-  const b = path.normalize(RENDERER_INDEX);
-  return process.platform === "win32" ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
 function isHttpUrl(url: string): boolean {
@@ -128,7 +118,7 @@ function installSessionPolicy(ses: Session, isMainWindow: (contents: WebContents
 /** Every web contents, present or future: no navigation away from the renderer, no new windows, no webviews. */
 function hardenWebContents(contents: WebContents): void {
   contents.on("will-navigate", (event, url) => {
-    if (!isRendererIndex(url)) event.preventDefault();
+    if (!isAppIndexUrl(url)) event.preventDefault();
   });
   contents.on("will-attach-webview", (event) => event.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
@@ -154,7 +144,7 @@ function start(): void {
   const isTrustedSender = (event: IpcMainInvokeEvent): boolean => {
     if (!isMainWindow(event.sender)) return false;
     const frame = event.senderFrame;
-    return frame !== null && frame.parent === null && isRendererIndex(frame.url);
+    return frame !== null && frame.parent === null && isAppIndexUrl(frame.url);
   };
 
   const createWindow = (): BrowserWindow => {
@@ -165,13 +155,7 @@ function start(): void {
       minHeight: MIN_SIZE.height,
       title: "Burrow",
       show: false,
-      webPreferences: {
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-        webSecurity: true,
-        preload: PRELOAD,
-      },
+      webPreferences: mainWebPreferences({ isPackaged: app.isPackaged, preload: PRELOAD }),
     });
     if (windowState.get("maximized") === true) win.maximize();
 
@@ -195,7 +179,7 @@ function start(): void {
     });
     win.once("ready-to-show", () => win.show());
 
-    win.loadFile(RENDERER_INDEX).catch((error: unknown) => log({ level: "error", event: "renderer_load_failed", error: String(error) }));
+    win.loadURL(APP_INDEX_URL).catch((error: unknown) => log({ level: "error", event: "renderer_load_failed", error: String(error) }));
     return win;
   };
 
@@ -251,6 +235,13 @@ function start(): void {
   app
     .whenReady()
     .then(async () => {
+      const serveRenderer = createAppRequestHandler(RENDERER_ROOT);
+      protocol.handle(APP_SCHEME, async (request) => {
+        const response = await serveRenderer({ method: request.method, url: request.url });
+        if (response.status !== 200) log({ level: "warn", event: "app_request_refused", status: response.status, url: request.url });
+        return new Response(response.body, { status: response.status, headers: response.headers });
+      });
+      if (app.isPackaged) Menu.setApplicationMenu(Menu.buildFromTemplate(packagedMenuTemplate(process.platform)));
       installSessionPolicy(session.defaultSession, isMainWindow);
       const secretStore = await ElectronSecretStore.open();
       log({ level: "info", event: "secret_store", kind: secretStore.kind, notice: secretStore.notice });
@@ -292,7 +283,13 @@ function start(): void {
 
 applyUserDataDirArgument(process.argv);
 app.enableSandbox();
-if (app.requestSingleInstanceLock()) {
+// Before ready, as Electron requires: the renderer's origin is app://burrow, never file://.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
+const debugSwitch = app.isPackaged ? PACKAGED_FORBIDDEN_SWITCHES.find((name) => app.commandLine.hasSwitch(name)) : undefined;
+if (debugSwitch !== undefined) {
+  log({ level: "error", event: "startup_refused", switch: debugSwitch });
+  app.exit(1);
+} else if (app.requestSingleInstanceLock()) {
   start();
 } else {
   app.quit();
