@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { _electron, expect, test as base, type ElectronApplication, type Page } from "@playwright/test";
 import { nip19 } from "nostr-tools";
+import { APP_INDEX_URL } from "../../electron/appProtocol.js";
+import { CONTENT_SECURITY_POLICY } from "../../shared/csp.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MAIN_JS = join(root, "dist", "electron", "main.js");
@@ -119,6 +121,17 @@ test("renderer_sees_only_the_two_method_bridge_and_no_node", async ({ electronAp
     };
   });
   expect(exposed).toEqual({ bridgeKeys: ["dispatch", "onState"], require: "undefined", process: "undefined" });
+});
+
+test("the_renderer_is_served_from_app_burrow_with_its_csp_and_nothing_outside_it", async ({ electronApp }) => {
+  const page = electronApp.window;
+  expect(page.url()).toBe(APP_INDEX_URL);
+  const served = await page.evaluate(async () => {
+    const index = await fetch("/index.html");
+    const outside = await fetch("/%2e%2e/%2e%2e/package.json");
+    return { csp: index.headers.get("content-security-policy"), outsideOk: outside.ok };
+  });
+  expect(served).toEqual({ csp: CONTENT_SECURITY_POLICY, outsideOk: false });
 });
 
 test("new_user_creates_account_and_sees_npub_empty_chats_and_no_agent_button", async ({ electronApp }) => {
