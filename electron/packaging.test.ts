@@ -22,11 +22,22 @@ function builderConfig(): BuilderConfig {
   return parsed as BuilderConfig;
 }
 
+const require = createRequire(import.meta.url);
+
 /** The fuse names the installed electron-builder accepts (its JSON schema refuses any other). */
 function knownFuseNames(): string[] {
-  const schemaPath = createRequire(import.meta.url).resolve("app-builder-lib/scheme.json");
+  const schemaPath = require.resolve("app-builder-lib/scheme.json");
   const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as { definitions: { FuseOptionsV1: { properties: Record<string, unknown> } } };
   return Object.keys(schema.definitions.FuseOptionsV1.properties);
+}
+
+type ValidateConfiguration = (config: unknown, debugLogger: unknown) => Promise<void>;
+
+/** electron-builder's own check of a configuration, the one `electron-builder` runs before packaging (an internal module, pinned by the lockfile). */
+function electronBuilderValidation(): { validate: ValidateConfiguration; logger: unknown } {
+  const { validateConfiguration } = require("app-builder-lib/out/util/config/config.js") as { validateConfiguration: ValidateConfiguration };
+  const { DebugLogger } = require("builder-util") as { DebugLogger: new (enabled: boolean) => unknown };
+  return { validate: validateConfiguration, logger: new DebugLogger(false) };
 }
 
 function packagedScripts(dir: string): string[] {
@@ -56,6 +67,13 @@ describe("unit: packaging (electron-builder.yml)", () => {
     for (const name of Object.keys(builderConfig().electronFuses ?? {})) {
       assert.ok(known.has(name), `electronFuses.${name} is not in app-builder-lib's schema`);
     }
+  });
+
+  test("the_whole_config_passes_electron_builders_own_validation_and_a_misspelled_fuse_does_not", async () => {
+    const { validate, logger } = electronBuilderValidation();
+    const config = builderConfig();
+    await validate(config, logger);
+    await assert.rejects(validate({ ...config, electronFuses: { ...config.electronFuses, runAsNod: false } }, logger), /electronFuses/);
   });
 
   test("the_app_is_packed_into_an_asar_so_only_load_app_from_asar_finds_it", () => {
