@@ -28,7 +28,8 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, { group: ["react", "react-dom", "react/*"], message: "shared/ is framework-free." }] }] },
   },
   {
-    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "electron/cli/**/*.ts", "server/**/*.ts"],
+    // The adapter's pure modules (app:// serving, window options) are unit-tested in plain Node: no electron either.
+    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "electron/cli/**/*.ts", "server/**/*.ts", "electron/appProtocol.ts", "electron/windowOptions.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
   },
   {

@@ -1,4 +1,4 @@
-// Builds renderer/ into dist/renderer/, loaded by Electron over file:// and served by the browser host.
+// Builds renderer/ into dist/renderer/, loaded by Electron over app://burrow and served by the browser host.
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
