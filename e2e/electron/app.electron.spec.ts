@@ -148,6 +148,7 @@ test("logout_then_import_of_the_exported_nsec_gives_the_same_npub", async ({ ele
   const nsec = await exportNsec(page);
 
   await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("dialog", { name: "Log out?" }).getByRole("button", { name: "Log out and delete key" }).click();
   await expect(page.getByRole("button", { name: "Create account" })).toBeVisible();
   expect(readFileSync(secretFile(electronApp.userDataDir), "utf8")).not.toContain('"secret"');
 
