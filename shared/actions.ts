@@ -61,9 +61,9 @@ export const MAX_GROUP_DESCRIPTION_LENGTH = 500;
 export const MAX_GROUP_MEMBERS_PER_ACTION = 200;
 
 /**
- * Longest message text accepted, in UTF-16 code units: with MLS framing, encryption and base64 a
- * message grows about 1.5-2x into its kind-445 event, which must stay well under the 64 KiB many
- * relays take. Longer text is refused, never cut.
+ * Longest message text accepted, in UTF-16 code units, for the event sizes relays take: 16,000 units
+ * are 16 to 48 KB of UTF-8, MLS encryption and base64 add about a third: the longest come to about
+ * the 64 KiB many relays set as their event limit. Longer text is refused, never cut.
  */
 export const MAX_MESSAGE_LENGTH = 16_000;
 /** The composer shows the count from here on. */
