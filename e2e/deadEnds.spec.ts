@@ -104,6 +104,7 @@ test("e2e: headers_show_the_other_party_a_long_paste_shows_the_limit_and_an_inli
 interface OwnHost {
   child: ChildProcess;
   url: string;
+  logs: Record<string, unknown>[];
 }
 
 /** The browser host as `npm start` runs it: no --port, so it keeps its data dir's port and token. */
@@ -111,18 +112,20 @@ async function launchOwnHost(dataDir: string, relayUrl: string): Promise<OwnHost
   const child = spawn(process.execPath, [join(root, "dist", "electron", "web.js"), "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl, "--agent-api", "http://127.0.0.1:9"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
+  const logs: Record<string, unknown>[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("browser host did not report ready within 15 s")), 15_000);
     child.once("exit", (code) => reject(new Error(`browser host exited early with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
       if (entry["event"] === "ready") {
         clearTimeout(timer);
         resolve(String(entry["url"]));
       }
     });
   });
-  return { child, url };
+  return { child, url, logs };
 }
 
 async function stopOwnHost(host: OwnHost): Promise<void> {
@@ -133,6 +136,7 @@ async function stopOwnHost(host: OwnHost): Promise<void> {
 }
 
 test("e2e: a_host_restart_keeps_port_and_token_and_the_open_page_says_disconnected_until_it_reconnects", async ({ page, relay }) => {
+  test.setTimeout(60_000);
   const dataDir = await mkdtemp(join(tmpdir(), "burrow-e2e-restart-"));
   let host = await launchOwnHost(dataDir, relay.url);
   try {
@@ -152,6 +156,19 @@ test("e2e: a_host_restart_keeps_port_and_token_and_the_open_page_says_disconnect
     await expect(page.getByRole("status", { name: "Connection" })).toHaveCount(0, { timeout: 15_000 });
     await expect(page.getByLabel("Your npub")).toHaveText(npub);
     await expect(status).toHaveText("Online", { timeout: 10_000 });
+
+    // The port is taken meanwhile: the host starts on another one and says so.
+    await stopOwnHost(host);
+    // The page keeps knocking on the old port: its connections are dropped at once.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(Number(new URL(firstUrl).port), "127.0.0.1", resolve));
+    try {
+      host = await launchOwnHost(dataDir, relay.url);
+      expect(new URL(host.url).port).not.toBe(new URL(firstUrl).port);
+      expect(host.logs.find((line) => line["event"] === "port_fallback")).toMatchObject({ wanted: Number(new URL(firstUrl).port), reason: "it is in use" });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   } finally {
     await stopOwnHost(host);
     await rm(dataDir, { recursive: true, force: true });
