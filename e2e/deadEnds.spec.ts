@@ -36,7 +36,7 @@ test("e2e: an_unreachable_agent_api_shows_why_in_settings_with_retry_and_a_disab
     const button = page.getByRole("button", { name: "New Agent" });
     await expect(button).toBeVisible({ timeout: 10_000 });
     await expect(button).toHaveAttribute("aria-disabled", "true");
-    await expect(page.getByRole("status", { name: "Agent progress" })).toHaveText("The agent API could not be reached (ECONNREFUSED).");
+    await expect(page.getByRole("status", { name: "Agent progress" })).toHaveText("The agent API could not be reached (ECONNREFUSED). Retry in Settings → Agent.");
     // Disabled, yet focusable: a forced click starts nothing and toasts nothing.
     await button.click({ force: true });
     await expect(page.getByRole("region", { name: "Notifications" }).locator(".toast")).toHaveCount(0);

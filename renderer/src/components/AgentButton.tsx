@@ -10,7 +10,7 @@ import { useDispatch } from "../hooks/useDispatch";
 export function AgentButton({ state }: { state: AgentButtonState }) {
   const dispatch = useDispatch();
   const progressId = useId();
-  const phaseText = state.disabled_reason ?? (state.phase ? agentPhaseText(state.phase) : "");
+  const phaseText = state.disabled_reason ? `${state.disabled_reason} Retry in Settings → Agent.` : state.phase ? agentPhaseText(state.phase) : "";
   const refused = state.is_busy || state.disabled_reason !== null;
   return (
     <>
