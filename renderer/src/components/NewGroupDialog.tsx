@@ -27,6 +27,8 @@ interface Member {
 interface Request {
   openChatId: string | null;
   requestId: number;
+  /** A refusal before the core took the request (a malformed action has no outcome). */
+  replyError: string | null;
 }
 
 /** Stays open until the core opens the new group; the outcome of its own request (by id) shows here, never as a toast. */
@@ -57,7 +59,7 @@ export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: Ne
       : parseMemberInput(memberInput, me, pubkeys, "Already in the list");
   const memberError = memberTouched && memberInput.trim() !== "" && !parsedMember.ok ? parsedMember.error : null;
   const creatable = name.trim() !== "" && members.length > 0 && !updating;
-  const coreError = outcomeOf(outcomes, request?.requestId)?.error ?? null;
+  const coreError = request ? (outcomeOf(outcomes, request.requestId)?.error ?? request.replyError) : null;
 
   const addMember = (): void => {
     setMemberTouched(true);
@@ -83,9 +85,10 @@ export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: Ne
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     if (!creatable) return;
-    const sent: Request = { openChatId: openChat?.chat_id ?? null, requestId: newRequestId() };
+    const sent: Request = { openChatId: openChat?.chat_id ?? null, requestId: newRequestId(), replyError: null };
     setRequest(sent);
-    await dispatch({ type: "CreateGroup", name: name.trim(), description: description.trim(), members: pubkeys, request_id: sent.requestId });
+    const reply = await dispatch({ type: "CreateGroup", name: name.trim(), description: description.trim(), members: pubkeys, request_id: sent.requestId });
+    if (!reply.ok) setRequest((current) => (current === sent ? { ...sent, replyError: reply.error } : current));
   };
 
   return (

@@ -17,6 +17,8 @@ interface Request {
   name: string;
   description: string;
   requestId: number;
+  /** A refusal before the core took the request (a malformed action has no outcome). */
+  replyError: string | null;
 }
 
 /** Stays open until the group carries the new name and description; its own request's error shows here. */
@@ -36,14 +38,15 @@ export function RenameGroupDialog({ chat, updating, outcomes, onClose }: RenameG
 
   const changed = name.trim() !== chat.title || description.trim() !== chat.description;
   const savable = name.trim() !== "" && changed && !updating;
-  const coreError = outcomeOf(outcomes, request?.requestId)?.error ?? null;
+  const coreError = request ? (outcomeOf(outcomes, request.requestId)?.error ?? request.replyError) : null;
 
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     if (!savable) return;
-    const sent: Request = { name: name.trim(), description: description.trim(), requestId: newRequestId() };
+    const sent: Request = { name: name.trim(), description: description.trim(), requestId: newRequestId(), replyError: null };
     setRequest(sent);
-    await dispatch({ type: "RenameGroup", chat_id: chat.chat_id, name: sent.name, description: sent.description, request_id: sent.requestId });
+    const reply = await dispatch({ type: "RenameGroup", chat_id: chat.chat_id, name: sent.name, description: sent.description, request_id: sent.requestId });
+    if (!reply.ok) setRequest((current) => (current === sent ? { ...sent, replyError: reply.error } : current));
   };
 
   return (
