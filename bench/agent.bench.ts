@@ -32,7 +32,7 @@ try {
     };
     const core = await AppCore.create({ secretStore: new FileSecretStore(dataDir), dataDir, defaultRelays: [relay.url], agentApiUrl: server.url, log });
     await core.dispatch({ type: "CreateAccount" });
-    await waitForState(core, (s) => s.agent_button !== null && s.key_package.published, 20_000);
+    await waitForState(core, (s) => s.agent_button !== null && s.agent_button.disabled_reason === null && s.key_package.published, 20_000);
     const started = performance.now();
     await core.dispatch({ type: "EnsureAgent" });
     await waitForState(core, (s) => s.open_chat !== null && !s.busy.starting_agent, 60_000);

@@ -71,8 +71,11 @@ test("three_users_run_a_group_with_adds_removes_and_a_rename", async ({ browser,
   await members.getByRole("button", { name: /^Remove / }).first().click();
   const confirm = alice!.getByRole("dialog", { name: "Remove member" });
   await confirm.getByRole("button", { name: "Remove", exact: true }).click();
-  await expect(bob!.getByText("You left this group; its history stays here.")).toBeVisible({ timeout: 15_000 });
-  await expect(log(carol!).getByText(/ removed /)).toBeVisible({ timeout: 15_000 });
+  await expect(bob!.getByText(/^You were removed from this group by npub1.+; its history stays here\.$/)).toBeVisible({ timeout: 15_000 });
+  await expect(log(bob!).getByText(/^You were removed by npub1/)).toBeVisible();
+  await expect(bob!.getByText(/^2 members: npub1\S+, npub1\S+$/)).toBeVisible();
+  await expect(log(carol!).getByText(/^npub1\S+ removed npub1\S+$/)).toBeVisible({ timeout: 15_000 });
+  await expect(carol!.getByText(/^2 members: npub1\S+ and you$/)).toBeVisible();
   await send(alice!, "after the removal");
   await expect(log(carol!).getByText("after the removal")).toBeVisible({ timeout: 15_000 });
   await bob!.waitForTimeout(1000);

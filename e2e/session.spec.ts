@@ -37,12 +37,68 @@ test("logout_then_import_of_the_exported_nsec_gives_the_same_npub", async ({ pag
   const nsec = (await secret.textContent()) ?? "";
 
   await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("dialog", { name: "Log out?" }).getByRole("button", { name: "Log out and delete key" }).click();
   await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
   await expect.poll(() => existsSync(join(host.dataDir, "secret-key"))).toBe(false);
 
   await page.getByLabel("Private key (nsec or hex)").fill(nsec);
   await page.getByRole("button", { name: "Import key" }).click();
   await expect(page.getByLabel("Your npub")).toHaveText(npub);
+});
+
+test("e2e: logout_asks_first_says_the_key_leaves_this_device_and_offers_export_first", async ({ page, host }) => {
+  await page.goto(host.url);
+  const npub = await createAccount(page);
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  const dialog = page.getByRole("dialog", { name: "Log out?" });
+  await expect(dialog).toContainText("deletes your private key from this device");
+  // Cancel keeps everything.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(true);
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await dialog.getByRole("button", { name: "Export key first" }).click();
+  const secret = dialog.getByLabel("Your private key");
+  await expect(secret).toHaveText(/^nsec1/);
+  const nsec = (await secret.textContent()) ?? "";
+  expect(existsSync(join(host.dataDir, "secret-key"))).toBe(true);
+  await dialog.getByRole("button", { name: "Log out and delete key" }).click();
+  await expect(page.getByRole("heading", { name: "Welcome to Burrow" })).toBeVisible();
+  await expect.poll(() => existsSync(join(host.dataDir, "secret-key"))).toBe(false);
+
+  // The exported key is the account.
+  await page.getByLabel("Private key (nsec or hex)").fill(nsec);
+  await page.getByRole("button", { name: "Import key" }).click();
+  await expect(page.getByLabel("Your npub")).toHaveText(npub);
+});
+
+test("e2e: a_new_account_is_offered_a_key_backup_once_and_dismissing_it_survives_a_reload", async ({ page, host }) => {
+  await page.goto(host.url);
+  await createAccount(page);
+  const prompt = page.getByRole("region", { name: "Back up your key" });
+  await expect(prompt).toBeVisible();
+  await prompt.getByRole("button", { name: "Show my key" }).click();
+  await expect(prompt.getByLabel("Your private key")).toHaveText(/^nsec1/);
+  const nsec = (await prompt.getByLabel("Your private key").textContent()) ?? "";
+  // Still offered after a reload until answered.
+  await page.reload();
+  await expect(prompt).toBeVisible();
+  await prompt.getByRole("button", { name: "Not now" }).click();
+  await expect(prompt).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByLabel("Your npub")).toBeVisible();
+  await expect(prompt).toHaveCount(0);
+
+  // An imported key was backed up already: no prompt for it.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("dialog", { name: "Log out?" }).getByRole("button", { name: "Log out and delete key" }).click();
+  await page.getByLabel("Private key (nsec or hex)").fill(nsec);
+  await page.getByRole("button", { name: "Import key" }).click();
+  await expect(page.getByLabel("Your npub")).toBeVisible();
+  await expect(prompt).toHaveCount(0);
 });
 
 test("an_invalid_key_shows_an_inline_error_and_stores_nothing", async ({ page, host }) => {

@@ -10,16 +10,17 @@ import { isAgentApiUrl, isRelayUrl } from "../shared/actions.js";
 import { agentApiUrlFromEnv, relaysFromEnv } from "./core/config.js";
 import { defaultDataDir } from "./core/paths.js";
 import { FileSecretStore } from "./core/secretStore.js";
-import { startWebHost } from "./web/host.js";
+import { persistentToken, rememberedPort, rememberPort, startWebHost } from "./web/host.js";
 
 const USAGE = `Usage: burrow-web [--data-dir DIR] [--port N] [--no-open] [--json] [--dev-origin URL]
 
   --data-dir DIR    where Burrow keeps its data (default: ${defaultDataDir()})
-  --port N          port on 127.0.0.1 (default 0: any free port)
+  --port N          port on 127.0.0.1 (default: the one this data dir used last, so open pages
+                    reconnect after a restart, else any free port; 0: any free port)
   --no-open         do not open a browser
   --json            machine-readable log lines, incl. {"event":"ready","url":...}
   --dev-origin URL  also accept WebSocket connections from this origin (Vite dev server)
-  --token T         use this access token instead of a fresh random one (development)
+  --token T         use this access token instead of the data dir's own (<data-dir>/web-token, 0600)
   --relay URL       a default relay for accounts that have not chosen their own (repeatable;
                     also BURROW_RELAYS; default: well-known public relays)
   --agent-api URL   the agent API for accounts that have not chosen one (also
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     args = parseArgs({
       options: {
         "data-dir": { type: "string" },
-        port: { type: "string", default: "0" },
+        port: { type: "string" },
         "no-open": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         "dev-origin": { type: "string", multiple: true },
@@ -65,8 +66,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const port = Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = args.port === undefined ? null : Number(args.port);
+  if (port !== null && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     console.error(`--port must be an integer between 0 and 65535, got ${args.port}\n\n${USAGE}`);
     process.exit(2);
   }
@@ -92,14 +93,23 @@ async function main(): Promise<void> {
   }
   const core = await AppCore.create({ secretStore, dataDir, log, ...(relays ? { defaultRelays: relays } : {}), ...(agentApiUrl ? { agentApiUrl } : {}) });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), "..", "renderer");
+  // The same port and token as last time, so a page left open reconnects after a restart of the host.
+  const remembered = port === null ? await rememberedPort(dataDir) : null;
   const host = await startWebHost({
     core,
     rendererDir,
-    port,
+    port: port ?? remembered ?? 0,
+    fallbackToAnyPort: port === null,
     extraOrigins: args["dev-origin"] ?? [],
-    ...(args.token ? { token: args.token } : {}),
+    token: args.token ?? (await persistentToken(dataDir)),
     log,
   });
+  if (port === null) await rememberPort(dataDir, host.port);
+  if (host.portFallback) {
+    const message = `Port ${host.portFallback.wanted} (used last time) is busy, so Burrow uses port ${host.port} now: pages opened before need the new link.`;
+    if (json) log({ event: "port_fallback", wanted: host.portFallback.wanted, port: host.port, reason: host.portFallback.reason });
+    else console.log(message);
+  }
 
   if (json) {
     log({ event: "ready", url: host.url, port: host.port, data_dir: dataDir, secret_storage: secretStore.kind });

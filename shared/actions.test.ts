@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { actionTag, parseAction, type AppAction } from "./actions.js";
+import { actionTag, MAX_MESSAGE_LENGTH, parseAction, type AppAction } from "./actions.js";
 
 test("action_tag_never_prints_a_secret", () => {
   const secret = "nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5";
@@ -30,4 +30,25 @@ test("parse_action_refuses_malformed_input_with_a_reason", () => {
   assert.match(String((parseAction({ type: "Boom" }) as { error: string }).error), /Unknown action: Boom/);
   assert.match(String((parseAction({ type: "Login", nsec: 1 }) as { error: string }).error), /nsec must be a string/);
   assert.match(String((parseAction({ type: "X".repeat(500) }) as { error: string }).error), /^Unknown action: X{64}$/);
+});
+
+test("unit: parse_action_bounds_the_new_fields_of_contract_5", () => {
+  for (const type of ["RetryAgentProbe", "DismissKeyBackup"] as const) assert.deepEqual(parseAction({ type, extra: 1 }), { ok: true, action: { type } });
+  const chat = "ab".repeat(32);
+  assert.deepEqual(parseAction({ type: "LeaveGroup", chat_id: chat, request_id: 7 }), { ok: true, action: { type: "LeaveGroup", chat_id: chat, request_id: 7 } });
+  assert.deepEqual(parseAction({ type: "CreateChat", peer: "npub1x" }), { ok: true, action: { type: "CreateChat", peer: "npub1x" } });
+  for (const request_id of [0, -1, 1.5, "7", 2 ** 31, Number.MAX_SAFE_INTEGER + 2]) {
+    assert.deepEqual(parseAction({ type: "CreateChat", peer: "npub1x", request_id }), { ok: false, error: "Malformed CreateChat: request_id must be a positive integer" });
+  }
+  // A request_id on an action that takes none is dropped like any unknown field.
+  assert.deepEqual(parseAction({ type: "OpenChat", chat_id: chat, request_id: 3 }), { ok: true, action: { type: "OpenChat", chat_id: chat } });
+});
+
+test("unit: a_message_over_the_limit_is_refused_with_a_user_facing_reason_not_cut", () => {
+  const chat = "ab".repeat(32);
+  const at = parseAction({ type: "SendMessage", chat_id: chat, text: "a".repeat(MAX_MESSAGE_LENGTH) });
+  assert.ok(at.ok && at.action.type === "SendMessage" && at.action.text.length === MAX_MESSAGE_LENGTH);
+  const over = parseAction({ type: "SendMessage", chat_id: chat, text: "a".repeat(MAX_MESSAGE_LENGTH + 1) });
+  assert.equal(over.ok, false);
+  assert.ok(!over.ok && over.user === true && /too long to send \(16001 characters; at most 16,000\)/.test(over.error), JSON.stringify(over).slice(0, 200));
 });

@@ -1,4 +1,5 @@
 // Everything a renderer may ask of the core. Grouped by feature; every variant is plain JSON.
+import { toUserMessage } from "./errors.js";
 import { isRelayUrl, normalizeRelayUrls, relayUrlProblem } from "./relayUrl.js";
 
 export { isRelayUrl } from "./relayUrl.js";
@@ -8,11 +9,21 @@ export type AuthAction =
   | { type: "Login"; nsec: string }
   | { type: "Logout" }
   /** Answered in the dispatch reply (`nsec`), never through AppState. */
-  | { type: "ExportSecretKey"; confirmed: true };
+  | { type: "ExportSecretKey"; confirmed: true }
+  /** The one-time key backup prompt after CreateAccount: done or declined, never shown again for this account. */
+  | { type: "DismissKeyBackup" };
+
+/**
+ * A form's own request: its outcome comes back in `AppState.outcomes` under this id, and its error is
+ * not toasted (the form shows it inline).
+ */
+export interface Requested {
+  request_id?: number;
+}
 
 export type ChatAction =
   /** Opens the direct chat with this peer (npub or hex), creating it first when there is none. */
-  | { type: "CreateChat"; peer: string }
+  | ({ type: "CreateChat"; peer: string } & Requested)
   | { type: "OpenChat"; chat_id: string }
   | { type: "CloseChat" }
   | { type: "LoadOlderMessages"; chat_id: string }
@@ -25,11 +36,11 @@ export type ChatAction =
 
 export type GroupAction =
   /** members: npubs or hex pubkeys of the others; we are an admin, and so are `admins` (a subset of members). */
-  | { type: "CreateGroup"; name: string; description: string; members: string[]; admins?: string[] }
-  | { type: "AddMembers"; chat_id: string; members: string[] }
-  | { type: "RemoveMember"; chat_id: string; member: string }
-  | { type: "RenameGroup"; chat_id: string; name: string; description: string }
-  | { type: "LeaveGroup"; chat_id: string };
+  | ({ type: "CreateGroup"; name: string; description: string; members: string[]; admins?: string[] } & Requested)
+  | ({ type: "AddMembers"; chat_id: string; members: string[] } & Requested)
+  | ({ type: "RemoveMember"; chat_id: string; member: string } & Requested)
+  | ({ type: "RenameGroup"; chat_id: string; name: string; description: string } & Requested)
+  | ({ type: "LeaveGroup"; chat_id: string } & Requested);
 
 export type NetworkAction = { type: "SetNetworkEnabled"; enabled: boolean } | { type: "SetRelays"; relays: string[] };
 
@@ -37,7 +48,9 @@ export type AgentAction =
   /** The New Agent button: provision (or find) this account's agent and open its chat. */
   | { type: "EnsureAgent" }
   /** null goes back to the environment's or the built-in agent API. */
-  | { type: "SetAgentApiUrl"; url: string | null };
+  | { type: "SetAgentApiUrl"; url: string | null }
+  /** Asks the agent API again whether this account may have an agent (after a probe got no answer). */
+  | { type: "RetryAgentProbe" };
 
 export type UiAction = { type: "DismissToast"; id: number };
 
@@ -47,8 +60,15 @@ export const MAX_GROUP_NAME_LENGTH = 100;
 export const MAX_GROUP_DESCRIPTION_LENGTH = 500;
 export const MAX_GROUP_MEMBERS_PER_ACTION = 200;
 
-/** Longest message text accepted, in UTF-16 code units. */
+/**
+ * Longest message text accepted, in UTF-16 code units, for the event sizes relays take: 16,000 units
+ * are 16 to 48 KB of UTF-8, MLS encryption and base64 add about a third: the longest come to about
+ * the 64 KiB many relays set as their event limit. Longer text is refused, never cut.
+ */
 export const MAX_MESSAGE_LENGTH = 16_000;
+/** The composer shows the count from here on. */
+export const MESSAGE_LENGTH_WARNING = 14_000;
+export const MAX_REQUEST_ID = 2 ** 31;
 export const MAX_RELAYS = 16;
 
 export type AppActionType = AppAction["type"];
@@ -56,7 +76,8 @@ export type AppActionType = AppAction["type"];
 /** The answer to one dispatch: accepted (with the exported key for ExportSecretKey), or refused with a reason. */
 export type DispatchReply = { ok: true; nsec?: string } | { ok: false; error: string };
 
-export type ParsedAction = { ok: true; action: AppAction } | { ok: false; error: string };
+/** `user`: the error is meant for the user as it is (not a malformed request). */
+export type ParsedAction = { ok: true; action: AppAction } | { ok: false; error: string; user?: true };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -83,14 +104,43 @@ function hexField(raw: Record<string, unknown>, field: string, type: string): st
   return typeof value === "string" && HEX_ID.test(value) ? value : { error: `Malformed ${type}: ${field} must be 64 lowercase hex characters` };
 }
 
+/** An optional request_id: absent, or a positive integer below MAX_REQUEST_ID. */
+function requested(raw: Record<string, unknown>, type: string): Requested | { error: string } {
+  const id = raw["request_id"];
+  if (id === undefined) return {};
+  if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0 || id >= MAX_REQUEST_ID) return { error: `Malformed ${type}: request_id must be a positive integer` };
+  return { request_id: id };
+}
+
 /** Validates untrusted input (IPC, WebSocket) into an AppAction, or says what is wrong with it. */
 export function parseAction(raw: unknown): ParsedAction {
+  const parsed = parseBare(raw);
+  if (!parsed.ok || !isRecord(raw)) return parsed;
+  switch (parsed.action.type) {
+    case "CreateChat":
+    case "CreateGroup":
+    case "AddMembers":
+    case "RemoveMember":
+    case "RenameGroup":
+    case "LeaveGroup": {
+      const request = requested(raw, parsed.action.type);
+      if ("error" in request) return { ok: false, error: request.error };
+      return { ok: true, action: { ...parsed.action, ...request } };
+    }
+    default:
+      return parsed;
+  }
+}
+
+function parseBare(raw: unknown): ParsedAction {
   if (!isRecord(raw)) return { ok: false, error: "Malformed action: expected an object" };
   const type = raw["type"];
   if (typeof type !== "string") return { ok: false, error: "Malformed action: missing type" };
   switch (type) {
     case "CreateAccount":
     case "Logout":
+    case "DismissKeyBackup":
+    case "RetryAgentProbe":
       return { ok: true, action: { type } };
     case "Login": {
       const nsec = raw["nsec"];
@@ -123,7 +173,7 @@ export function parseAction(raw: unknown): ParsedAction {
       if (typeof chatId !== "string") return { ok: false, ...chatId };
       const text = raw["text"];
       if (typeof text !== "string" || text.trim() === "") return { ok: false, error: "Malformed SendMessage: text must be a non-empty string" };
-      if (text.length > MAX_MESSAGE_LENGTH) return { ok: false, error: `Message too long: at most ${MAX_MESSAGE_LENGTH} characters` };
+      if (text.length > MAX_MESSAGE_LENGTH) return { ok: false, error: toUserMessage("message_too_long", `${text.length}`), user: true };
       return { ok: true, action: { type, chat_id: chatId, text } };
     }
     case "RetryMessage": {
@@ -228,6 +278,8 @@ export function actionTag(action: AppAction): string {
     case "Login":
     case "Logout":
     case "ExportSecretKey":
+    case "DismissKeyBackup":
+    case "RetryAgentProbe":
       return action.type;
     case "SetNetworkEnabled":
       return `SetNetworkEnabled(${action.enabled ? "on" : "off"})`;

@@ -8,7 +8,9 @@ export type CoreErrorCode =
   | "malformed_action"
   | "invite_key_package_gone"
   | "join_failed"
-  | "internal";
+  | "internal"
+  | "message_too_long"
+  | "agent_api_unreachable";
 
 export class CoreError extends Error {
   constructor(
@@ -38,5 +40,9 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
       return `Could not join the chat: ${detail ?? "unknown error"}. Ask whoever invited you to add you again.`;
     case "internal":
       return `Something went wrong: ${detail ?? "unknown error"}`;
+    case "message_too_long":
+      return `This message is too long to send (${detail ?? "more than 16,000"} characters; at most 16,000). Shorten it or send it in parts.`;
+    case "agent_api_unreachable":
+      return `The agent API could not be reached${detail ? ` (${detail})` : ""}.`;
   }
 }

@@ -1,6 +1,6 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 
-export const CONTRACT_VERSION = 4;
+export const CONTRACT_VERSION = 5;
 
 export type SignerKind = "local";
 
@@ -44,6 +44,14 @@ export interface AgentButtonState {
   title: "New Agent";
   is_busy: boolean;
   phase: AgentFlowPhase | null;
+  /** Shown but refusing clicks, with this reason (e.g. the agent API could not be reached). */
+  disabled_reason: string | null;
+}
+
+/** The last allowlist probe that got no answer: why, and when (unix seconds). */
+export interface AgentProbeError {
+  message: string;
+  at: number;
 }
 
 export interface AgentState {
@@ -52,6 +60,10 @@ export interface AgentState {
   phase: AgentFlowPhase | null;
   /** The agent API in use (from settings, the environment or the built-in default). */
   api_url: string;
+  /** The newest probe failed to get an answer; `access` keeps what an earlier answer said. */
+  probe_error: AgentProbeError | null;
+  /** A probe is on its way. */
+  probing: boolean;
 }
 
 /** What each phase is called in the button and the chat list. */
@@ -159,6 +171,8 @@ export interface OpenChatState {
   am_admin: boolean;
   muted: boolean;
   left: boolean;
+  /** Who removed us, when we were removed (null when we left ourselves or are still a member). */
+  removed_by: ProfileView | null;
   /** Oldest first. */
   messages: MessageView[];
   has_older: boolean;
@@ -213,6 +227,13 @@ export interface NotificationState {
   body: string;
 }
 
+/** How a request that carried a `request_id` ended: the form that sent it shows the error itself (no toast). */
+export interface RequestOutcome {
+  request_id: number;
+  /** null: done. */
+  error: string | null;
+}
+
 export interface AppState {
   contract_version: number;
   auth: AuthState;
@@ -229,6 +250,10 @@ export interface AppState {
   sync: SyncState | null;
   notification: NotificationState | null;
   toasts: Toast[];
+  /** The newest outcomes of requests that carried a request_id, oldest first (a few). */
+  outcomes: RequestOutcome[];
+  /** Offer a one-time key backup: set when this account was created here, until dismissed. */
+  key_backup_prompt: boolean;
   network: NetworkState;
   secret_storage: SecretStorageState;
 }

@@ -281,7 +281,8 @@ async function agentCommand(
       const text = words.join(" ");
       if (!text) throw new CliError("Usage: burrow agent chat MESSAGE", 2);
       progress(`Signed in as ${auth.npub}; agent API ${options.apiUrl}`);
-      const access = await session.until((s) => s.agent.access !== "unknown", 20_000, "agent access");
+      const access = await session.until((s) => s.agent.access !== "unknown" || s.agent.probe_error !== null, 20_000, "agent access");
+      if (access.agent.access === "unknown" && access.agent.probe_error) throw new CliError(access.agent.probe_error.message);
       if (access.agent.access === "not_allowlisted") throw new CliError("This account is not allowlisted for agents.");
       let lastPhase = "";
       const unsubscribe = session.core.subscribe(({ state }) => {

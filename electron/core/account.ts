@@ -109,7 +109,14 @@ const FLAGS_KEY = "chat_flags";
 interface ChatFlags {
   muted?: boolean;
   left?: boolean;
+  /** Who removed us (hex), when we did not leave ourselves. */
+  removed_by?: string;
 }
+
+/** Kept per account: "pending" once the account was created here, "dismissed" once the prompt was answered. */
+const KEY_BACKUP_KEY = "key_backup";
+/** Outcomes of requests with a request_id kept in the state. */
+const MAX_OUTCOMES = 8;
 
 interface SystemLineData {
   type: "created" | "added" | "removed" | "renamed" | "left";
@@ -201,8 +208,27 @@ export class Account {
         onEose: (relay) => void this.caughtUp(key, relay),
       });
     }
+    this.ctx.update((s) => {
+      s.key_backup_prompt = this.ctx.store.getMeta<string>(KEY_BACKUP_KEY) === "pending";
+    });
     this.refresh();
     void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
+    this.agent.probe();
+  }
+
+  /** A new account: its key exists only here, so it is offered for backup once (until dismissed). */
+  offerKeyBackup(): void {
+    if (this.ctx.store.getMeta<string>(KEY_BACKUP_KEY) === null) this.ctx.store.setMeta(KEY_BACKUP_KEY, "pending");
+  }
+
+  dismissKeyBackup(): void {
+    this.ctx.store.setMeta(KEY_BACKUP_KEY, "dismissed");
+    this.ctx.update((s) => {
+      s.key_backup_prompt = false;
+    });
+  }
+
+  retryAgentProbe(): void {
     this.agent.probe();
   }
 
@@ -287,7 +313,7 @@ export class Account {
   handle(action: ChatAction): DispatchReply {
     switch (action.type) {
       case "CreateChat":
-        return this.createChat(action.peer);
+        return this.createChat(action.peer, action.request_id);
       case "OpenChat":
         return this.openChat(action.chat_id);
       case "CloseChat":
@@ -322,17 +348,18 @@ export class Account {
   }
 
   handleGroup(action: GroupAction): DispatchReply {
-    if (action.type !== "CreateGroup" && !this.groups.has(action.chat_id)) return this.refuse("That chat does not exist.");
-    if (this.ctx.state().busy.updating_group) return this.refuse("The group is still being updated. Try again in a moment.");
+    const request = action.request_id;
+    if (action.type !== "CreateGroup" && !this.groups.has(action.chat_id)) return this.refuse("That chat does not exist.", request);
+    if (this.ctx.state().busy.updating_group) return this.refuse("The group is still being updated. Try again in a moment.", request);
     let members: string[] = [];
     if (action.type === "CreateGroup" || action.type === "AddMembers") {
       for (const input of action.members) {
         const parsed = parsePubkeyInput(input);
-        if (!parsed.ok) return this.refuse(`${input.slice(0, 20)}: ${parsed.error}`);
+        if (!parsed.ok) return this.refuse(`${input.slice(0, 20)}: ${parsed.error}`, request);
         if (parsed.pubkey !== this.ctx.keys.pubkey) members.push(parsed.pubkey);
       }
       members = [...new Set(members)];
-      if (members.length === 0) return this.refuse("Add at least one other member.");
+      if (members.length === 0) return this.refuse("Add at least one other member.", request);
     }
     let work: () => Promise<string | null>;
     switch (action.type) {
@@ -347,7 +374,7 @@ export class Account {
         break;
       case "RemoveMember": {
         const parsed = parsePubkeyInput(action.member);
-        if (!parsed.ok) return this.refuse(parsed.error);
+        if (!parsed.ok) return this.refuse(parsed.error, request);
         work = () => this.commitChange(action.chat_id, (state) => removeMembers(state, [parsed.pubkey]), { type: "removed", targets: [parsed.pubkey] });
         break;
       }
@@ -359,11 +386,20 @@ export class Account {
         work = () => this.leaveGroup(action.chat_id);
         break;
     }
-    return this.withBusy("updating_group", "group_update", () => work(), "Could not update the group");
+    return this.withBusy("updating_group", "group_update", () => work(), "Could not update the group", request);
   }
 
-  /** Runs `work` with a busy flag up: a current result opens its chat, a failure ends busy with one toast. */
-  private withBusy(flag: "creating_chat" | "updating_group", kind: EffectKind, work: (token: EffectToken<EffectKind>) => Promise<string | null>, failure: string): DispatchReply {
+  /**
+   * Runs `work` with a busy flag up: a current result opens its chat, a failure ends busy with one
+   * toast, or, for a form's request (`requestId`), with its outcome in the state and no toast.
+   */
+  private withBusy(
+    flag: "creating_chat" | "updating_group",
+    kind: EffectKind,
+    work: (token: EffectToken<EffectKind>) => Promise<string | null>,
+    failure: string,
+    requestId?: number,
+  ): DispatchReply {
     const token = this.ctx.tokens.issue(kind);
     this.ctx.update((s) => {
       s.busy[flag] = true;
@@ -380,9 +416,13 @@ export class Account {
         if (!done()) return;
         if (chatId) this.openChat(chatId);
         else this.refresh();
+        this.outcome(requestId, null);
       },
       (error: unknown) => {
-        if (done()) this.ctx.toast("error", error instanceof UserError ? error.message : `${failure}: ${describeError(error)}`);
+        if (!done()) return;
+        const message = error instanceof UserError ? error.message : `${failure}: ${describeError(error)}`;
+        if (requestId === undefined) this.ctx.toast("error", message);
+        else this.outcome(requestId, message);
       },
     );
     return { ok: true };
@@ -425,14 +465,18 @@ export class Account {
     }, this.ctx.timings.keyPackageRetryMs);
   }
 
-  private createChat(peerInput: string): DispatchReply {
+  private createChat(peerInput: string, requestId?: number): DispatchReply {
     const parsed = parsePubkeyInput(peerInput);
-    if (!parsed.ok) return this.refuse(parsed.error);
-    if (parsed.pubkey === this.ctx.keys.pubkey) return this.refuse("That is your own key. Enter someone else's npub.");
+    if (!parsed.ok) return this.refuse(parsed.error, requestId);
+    if (parsed.pubkey === this.ctx.keys.pubkey) return this.refuse("That is your own key. Enter someone else's npub.", requestId);
     const existing = this.ctx.store.findDirectGroup(parsed.pubkey);
-    if (existing) return this.openChat(existing.id);
-    if (this.ctx.state().busy.creating_chat) return this.refuse("A chat is already being created. Try again in a moment.");
-    return this.withBusy("creating_chat", "create_chat", (token) => this.openOrCreateDirectChat(parsed.pubkey, token), "Could not create the chat");
+    if (existing) {
+      const reply = this.openChat(existing.id);
+      this.outcome(requestId, reply.ok ? null : reply.error);
+      return reply;
+    }
+    if (this.ctx.state().busy.creating_chat) return this.refuse("A chat is already being created. Try again in a moment.", requestId);
+    return this.withBusy("creating_chat", "create_chat", (token) => this.openOrCreateDirectChat(parsed.pubkey, token), "Could not create the chat", requestId);
   }
 
   /**
@@ -571,7 +615,7 @@ export class Account {
       this.ctx.store.setMeta(groupCursorKey(groupId), joinedAt);
       for (const event of missed) this.ctx.store.forgetProcessed(event.id);
     });
-    this.setFlags(groupId, { left: false });
+    this.setFlags(groupId, { left: false, removed_by: undefined });
     this.ctx.log({ event: "group_rejoined", chat: groupId.slice(0, 8), epoch: Number(state.groupContext.epoch), refetched: missed.length });
     for (const event of missed) {
       this.seen.delete(event.id);
@@ -732,7 +776,7 @@ export class Account {
         this.systemLine(groupId, event, { type: "left", actor: this.ctx.keys.pubkey, targets: [this.ctx.keys.pubkey] });
       });
     });
-    this.setFlags(groupId, { left: true });
+    this.setFlags(groupId, { left: true, removed_by: undefined });
     return null;
   }
 
@@ -1317,7 +1361,7 @@ export class Account {
     }
     if (result.removedUs) {
       // Removed: keep the last state we had as history; nothing after this commit is ours to read.
-      this.setFlags(groupId, { left: true });
+      this.setFlags(groupId, { left: true, removed_by: result.sender });
       writes.push(() => {
         this.ctx.store.markProcessed(event.id, event.kind, this.now());
         this.systemLine(groupId, event, { type: "removed", actor: result.sender, targets: [this.ctx.keys.pubkey] });
@@ -1338,7 +1382,9 @@ export class Account {
     const epoch = Number(result.state.groupContext.epoch);
     const lines: SystemLineData[] = [];
     if (result.added.length > 0) lines.push({ type: "added", actor: result.sender, targets: result.added });
-    if (result.removed.length > 0) lines.push({ type: "removed", actor: result.sender, targets: result.removed });
+    const removedByAdmin = result.removed.filter((m) => !result.left.includes(m));
+    if (removedByAdmin.length > 0) lines.push({ type: "removed", actor: result.sender, targets: removedByAdmin });
+    if (result.left.length > 0) lines.push({ type: "left", actor: result.sender, targets: result.left });
     if (result.groupData.name !== previous.name) lines.push({ type: "renamed", actor: result.sender, name: result.groupData.name });
     writes.push(() => {
       this.ctx.store.markProcessed(event.id, event.kind, this.now());
@@ -1364,7 +1410,8 @@ export class Account {
           const outcome = await commitPending(group.state);
           const after = new Set(groupMembers(outcome.state));
           const gone = groupMembers(group.state).filter((m) => !after.has(m));
-          await this.adoptOwnCommit(groupId, outcome, { type: "removed", targets: gone });
+          // The pending proposals are members' own leaves: they left, we only committed it.
+          await this.adoptOwnCommit(groupId, outcome, { type: "left", targets: gone });
         })
         .catch((error: unknown) => this.ctx.log({ event: "commit_pending_failed", chat: groupId.slice(0, 8), error: describeError(error) }));
     }
@@ -1560,11 +1607,17 @@ export class Account {
         case "added":
           return `${actor} added ${targets}`;
         case "removed":
-          return line.targets?.length === 1 && line.targets[0] === line.actor ? `${actor} left` : `${actor} removed ${targets}`;
+          if (line.targets?.length === 1 && line.targets[0] === line.actor) return `${actor} left`;
+          if (line.targets?.length === 1 && line.targets[0] === this.ctx.keys.pubkey) return `You were removed by ${nameOf(line.actor)}`;
+          return `${actor} removed ${targets}`;
         case "renamed":
           return `${actor} renamed the group to “${line.name ?? ""}”`;
-        case "left":
-          return `${actor} left the group`;
+        case "left": {
+          // Who left is the target; the actor only committed their leave (lines stored before had no targets).
+          const leavers = line.targets && line.targets.length > 0 ? line.targets : line.actor ? [line.actor] : [];
+          if (leavers.length === 1 && leavers[0] === this.ctx.keys.pubkey) return "You left the group";
+          return `${leavers.map((t) => nameOf(t)).join(", ") || "Someone"} left`;
+        }
       }
     };
     const reactionViews = (id: string): MessageView["reactions"] => {
@@ -1603,11 +1656,13 @@ export class Account {
               kind: group.row.kind,
               title: title(group.row.kind, group.row.name, group.row.peer),
               description: group.row.description,
-              members: group.row.members.map(profile),
+              // Once we left or were removed we are no member: the count is of those still in it.
+              members: (flags[window.chatId]?.left ? group.row.members.filter((m) => m !== this.ctx.keys.pubkey) : group.row.members).map(profile),
               admins: group.row.admins,
               am_admin: group.row.admins.includes(this.ctx.keys.pubkey),
               muted: flags[window.chatId]?.muted === true,
               left: flags[window.chatId]?.left === true,
+              removed_by: flags[window.chatId]?.left && flags[window.chatId]?.removed_by ? profile(flags[window.chatId]!.removed_by!) : null,
               messages: page.messages.filter((m) => m.kind === CHAT_MESSAGE_KIND || m.kind === SYSTEM_KIND).map(toView),
               has_older: page.has_older,
               loading_older: false,
@@ -1640,9 +1695,18 @@ export class Account {
     return !this.closed && this.ctx.live() && this.ctx.tokens.isCurrent(token);
   }
 
-  private refuse(message: string): DispatchReply {
-    this.ctx.toast("error", message);
+  /** Refused: toasted, or, for a form's request, put in its outcome (the form shows it inline). */
+  private refuse(message: string, requestId?: number): DispatchReply {
+    if (requestId === undefined) this.ctx.toast("error", message);
+    else this.outcome(requestId, message);
     return { ok: false, error: message };
+  }
+
+  private outcome(requestId: number | undefined, error: string | null): void {
+    if (requestId === undefined) return;
+    this.ctx.update((s) => {
+      s.outcomes = [...s.outcomes.filter((o) => o.request_id !== requestId), { request_id: requestId, error }].slice(-MAX_OUTCOMES);
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { getPublicKey, nip19 } from "nostr-tools";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { StateSnapshot } from "../../shared/state.js";
+import type { AppState, StateSnapshot } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
 import { coreIn, tempDir, waitForState } from "./testing.js";
 
@@ -179,10 +179,20 @@ describe("AppCore actions and pushes", () => {
     assert.equal(later.at(-1)!.state.network.status, "off");
   });
 
-  test("agent_button_is_null_without_allowlist", async () => {
-    await core.dispatch({ type: "CreateAccount" });
-    const { state } = await loggedIn(core);
-    assert.equal(state.agent_button, null);
-    assert.deepEqual(state.chats, []);
+  test("integration: agent_button_is_never_usable_without_allowlist_and_says_why_when_the_api_is_unreachable", async () => {
+    // Port 1 on 127.0.0.1: nothing listens there, so the probe gets no answer.
+    const unreachable = await coreIn(`${dir.path}/unreachable`, 5, [], {}, "http://127.0.0.1:1");
+    try {
+      const buttons: AppState["agent_button"][] = [];
+      unreachable.subscribe(({ state }) => buttons.push(state.agent_button));
+      await unreachable.dispatch({ type: "CreateAccount" });
+      const { state } = await waitForState(unreachable, (s) => s.agent.probe_error !== null);
+      assert.equal(state.agent.access, "unknown");
+      assert.deepEqual(state.agent_button, { title: "New Agent", is_busy: false, phase: null, disabled_reason: state.agent.probe_error!.message });
+      assert.ok(buttons.every((button) => button === null || button.disabled_reason !== null), "never shown as usable");
+      assert.deepEqual(state.chats, []);
+    } finally {
+      await unreachable.close();
+    }
   });
 });

@@ -54,10 +54,12 @@ function initialState(store: SecretStore, networkEnabled: boolean, agentApiUrl: 
     settings: { relays: [], agent_api_url: null },
     busy: { logging_in: false, creating_chat: false, updating_group: false, starting_agent: false },
     agent_button: null,
-    agent: { access: "unknown", phase: null, api_url: agentApiUrl },
+    agent: { access: "unknown", phase: null, api_url: agentApiUrl, probe_error: null, probing: false },
     sync: null,
     notification: null,
     toasts: [],
+    outcomes: [],
+    key_backup_prompt: false,
     network: { enabled: networkEnabled, status: networkEnabled ? "offline" : "off", relays: [] },
     secret_storage: { kind: store.kind, notice: store.notice },
   };
@@ -65,11 +67,18 @@ function initialState(store: SecretStore, networkEnabled: boolean, agentApiUrl: 
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** Shown only for a local-key session that may have an agent, with the network on. */
+/**
+ * Shown for a local-key session that may have an agent, with the network on; also while access is
+ * unknown because the agent API gave no answer, then disabled with that reason (never a silent
+ * disappearance). A probe error never overrides a known allowlist state.
+ */
 function agentButton(state: AppState): AppState["agent_button"] {
-  if (state.auth.status !== "logged_in" || state.auth.signer !== "local") return null;
-  if (state.agent.access !== "allowlisted" || !state.network.enabled) return null;
-  return { title: "New Agent", is_busy: state.busy.starting_agent, phase: state.busy.starting_agent ? state.agent.phase : null };
+  if (state.auth.status !== "logged_in" || state.auth.signer !== "local" || !state.network.enabled) return null;
+  if (state.agent.access === "unknown" && state.agent.probe_error) {
+    return { title: "New Agent", is_busy: false, phase: null, disabled_reason: state.agent.probe_error.message };
+  }
+  if (state.agent.access !== "allowlisted") return null;
+  return { title: "New Agent", is_busy: state.busy.starting_agent, phase: state.busy.starting_agent ? state.agent.phase : null, disabled_reason: null };
 }
 
 function networkStatus(enabled: boolean, relays: RelayStatus[]): NetworkStatus {
@@ -151,7 +160,7 @@ export class AppCore {
     const parsed = parseAction(raw);
     if (!parsed.ok) {
       this.log({ event: "action_refused", reason: parsed.error });
-      this.toast("error", toUserMessage("malformed_action", parsed.error));
+      this.toast("error", parsed.user ? parsed.error : toUserMessage("malformed_action", parsed.error));
       return { ok: false, error: parsed.error };
     }
     this.log({ event: "action", tag: actionTag(parsed.action) });
@@ -204,6 +213,14 @@ export class AppCore {
       case "EnsureAgent":
         if (!this.account) return this.refuse("not_logged_in");
         return this.account.ensureAgent();
+      case "RetryAgentProbe":
+        if (!this.account) return this.refuse("not_logged_in");
+        this.account.retryAgentProbe();
+        return { ok: true };
+      case "DismissKeyBackup":
+        if (!this.account) return this.refuse("not_logged_in");
+        this.account.dismissKeyBackup();
+        return { ok: true };
       case "SetAgentApiUrl":
         if (!this.account) return this.refuse("not_logged_in");
         this.account.setAgentApiUrl(action.url);
@@ -253,7 +270,7 @@ export class AppCore {
           s.login_error = null;
         });
         this.log({ event: event.created ? "account_created" : "logged_in", npub: event.keys.npub });
-        this.openAccount(event.keys);
+        this.openAccount(event.keys, event.created);
         return;
       case "SessionStoreFailed":
         this.update((s) => {
@@ -317,7 +334,7 @@ export class AppCore {
   }
 
   /** Opens the account's store and relays; its chats and KeyPackages start from there. */
-  private openAccount(keys: LocalKeys): void {
+  private openAccount(keys: LocalKeys, created = false): void {
     let store: AccountStore;
     try {
       store = AccountStore.open(this.dataDir, keys.pubkey);
@@ -367,6 +384,7 @@ export class AppCore {
       live: () => this.account === account && !this.closed,
     });
     this.account = account;
+    if (created) account.offerKeyBackup();
     account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays, this.agentApiUrl);
   }
 
@@ -379,8 +397,17 @@ export class AppCore {
   private toast(kind: ToastKind, message: string): void {
     const id = this.nextToastId++;
     this.update((s) => {
-      s.toasts = [...s.toasts, { id, kind, message }].slice(-MAX_TOASTS);
+      // The same error again replaces the older one rather than stacking a copy.
+      s.toasts = [...s.toasts.filter((t) => !(t.kind === kind && t.message === message)), { id, kind, message }].slice(-MAX_TOASTS);
     });
+    if (kind === "info") {
+      setTimeout(() => {
+        if (this.closed || !this.state.toasts.some((t) => t.id === id)) return;
+        this.update((s) => {
+          s.toasts = s.toasts.filter((t) => t.id !== id);
+        });
+      }, this.timings.infoToastMs).unref();
+    }
   }
 
   /** The only way state changes. Marks it dirty and schedules one coalesced push. */

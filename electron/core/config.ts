@@ -51,6 +51,8 @@ export interface CoreTimings {
   heldCommitsBeforeDrop: number;
   /** Dropped, refused and undecryptable input is logged as counts, at most once per this long. */
   inputReportEveryMs: number;
+  /** Info toasts go away by themselves after this long; error toasts stay until dismissed. */
+  infoToastMs: number;
 }
 
 export const DEFAULT_TIMINGS: CoreTimings = {
@@ -73,6 +75,7 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   maxHeldEventsPerGroup: 1_000,
   heldCommitsBeforeDrop: 3,
   inputReportEveryMs: 10_000,
+  infoToastMs: 6_000,
 };
 
 /** Relay URLs from a comma- or space-separated environment value. */

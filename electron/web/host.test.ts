@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
@@ -7,7 +8,7 @@ import type { HostMessage } from "../../shared/ipc.js";
 import { CONTRACT_VERSION } from "../../shared/state.js";
 import type { AppCore } from "../core/appCore.js";
 import { coreIn, tempDir } from "../core/testing.js";
-import { REFUSED_CLOSE_CODE, startWebHost, type WebHost } from "./host.js";
+import { persistentToken, REFUSED_CLOSE_CODE, rememberedPort, rememberPort, startWebHost, type WebHost } from "./host.js";
 
 interface Client {
   ws: WebSocket;
@@ -138,6 +139,41 @@ describe("browser host", () => {
       again.ws.close();
     } finally {
       client.ws.close();
+    }
+  });
+
+  test("integration: the_token_and_port_of_a_data_dir_are_kept_and_a_busy_port_falls_back_with_a_reason", async () => {
+    const dataDir = join(dir.path, "kept");
+    await mkdir(dataDir);
+    const token = await persistentToken(dataDir);
+    assert.equal(await persistentToken(dataDir), token, "the same token on the next start");
+    assert.equal((await stat(join(dataDir, "web-token"))).mode & 0o777, 0o600);
+    assert.equal(await rememberedPort(dataDir), null);
+    await rememberPort(dataDir, host.port);
+    assert.equal(await rememberedPort(dataDir), host.port);
+
+    // The remembered port is taken (by the host above): another port, said as such.
+    const rendererDir = join(dir.path, "renderer");
+    await assert.rejects(startWebHost({ core, rendererDir, port: host.port, token }), /EADDRINUSE/);
+    const second = await startWebHost({ core, rendererDir, port: host.port, token, fallbackToAnyPort: true });
+    try {
+      assert.notEqual(second.port, host.port);
+      assert.deepEqual(second.portFallback, { wanted: host.port, reason: "it is in use" });
+      assert.equal(second.token, token);
+    } finally {
+      await second.close();
+    }
+    // A free port is simply taken again.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const free = (blocker.address() as { port: number }).port;
+    await new Promise((resolve) => blocker.close(resolve));
+    const third = await startWebHost({ core, rendererDir, port: free, token, fallbackToAnyPort: true });
+    try {
+      assert.equal(third.port, free);
+      assert.equal(third.portFallback, null);
+    } finally {
+      await third.close();
     }
   });
 });

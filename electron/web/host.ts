@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
@@ -16,6 +16,8 @@ export interface WebHostOptions {
   rendererDir: string;
   /** 0 picks any free port. */
   port?: number;
+  /** When `port` is taken, use any free port instead of failing (`portFallback` then says so). */
+  fallbackToAnyPort?: boolean;
   /** Extra origins allowed to open the WebSocket, e.g. the Vite dev server's. */
   extraOrigins?: string[];
   /** Fixed token (tests, dev); a fresh random one otherwise. */
@@ -27,7 +29,56 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** The port asked for was busy, so another one was taken: open pages must be given the new link. */
+  portFallback: { wanted: number; reason: string } | null;
   close(): Promise<void>;
+}
+
+const TOKEN_FILE = "web-token";
+const PORT_FILE = "web-host.json";
+
+/**
+ * The access token of this data dir's browser host: kept in `<dataDir>/web-token` (mode 0600), so a
+ * page opened before a restart of the host connects again.
+ */
+export async function persistentToken(dataDir: string): Promise<string> {
+  const path = join(dataDir, TOKEN_FILE);
+  const stored = (await readFile(path, "utf8").catch(() => "")).trim();
+  if (/^[A-Za-z0-9_-]{32,128}$/.test(stored)) {
+    await chmod(path, 0o600);
+    return stored;
+  }
+  const token = randomBytes(24).toString("base64url");
+  await writeFile(`${path}.tmp`, `${token}\n`, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+  return token;
+}
+
+/** The port this data dir's browser host used last (null before its first start). */
+export async function rememberedPort(dataDir: string): Promise<number | null> {
+  try {
+    const { port } = JSON.parse(await readFile(join(dataDir, PORT_FILE), "utf8")) as { port?: unknown };
+    return typeof port === "number" && Number.isInteger(port) && port > 0 && port <= 65535 ? port : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function rememberPort(dataDir: string, port: number): Promise<void> {
+  const path = join(dataDir, PORT_FILE);
+  await writeFile(`${path}.tmp`, `${JSON.stringify({ port })}\n`, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+function listen(server: ReturnType<typeof createServer>, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: Error): void => reject(error);
+    server.once("error", fail);
+    server.listen(port, HOST, () => {
+      server.off("error", fail);
+      resolve();
+    });
+  });
 }
 
 const HOST = "127.0.0.1";
@@ -73,10 +124,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, HOST, () => resolve());
-  });
+  const wanted = options.port ?? 0;
+  let portFallback: WebHost["portFallback"] = null;
+  try {
+    await listen(server, wanted);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!options.fallbackToAnyPort || wanted === 0 || (code !== "EADDRINUSE" && code !== "EACCES")) throw error;
+    portFallback = { wanted, reason: code === "EADDRINUSE" ? "it is in use" : "it is not allowed" };
+    await listen(server, 0);
+  }
   const port = (server.address() as AddressInfo).port;
   const allowedOrigins = new Set([`http://${HOST}:${port}`, `http://localhost:${port}`, ...(options.extraOrigins ?? [])]);
 
@@ -146,6 +203,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     url: `http://${HOST}:${port}/#token=${token}`,
     port,
     token,
+    portFallback,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -15,8 +15,9 @@ export function chatTitle(chat: ChatSummary): string {
   return chat.title.trim() || (chat.peer ? profileName(chat.peer) : "Untitled chat");
 }
 
-export function openChatTitle(chat: OpenChatState): string {
-  return chat.title.trim() || chat.members.map(profileName).join(", ") || "Untitled chat";
+/** `me`: our own pubkey, left out of a title made of the members' names. */
+export function openChatTitle(chat: OpenChatState, me?: string): string {
+  return chat.title.trim() || chat.members.filter((member) => member.pubkey !== me).map(profileName).join(", ") || "Untitled chat";
 }
 
 const MINUTE = 60;

@@ -1,6 +1,7 @@
 // Checks on what users type into the group forms, before anything is dispatched.
 import { parsePubkeyInput, type PubkeyInput } from "../../shared/pubkeys";
-import type { Toast } from "../../shared/state";
+import { MAX_REQUEST_ID } from "../../shared/actions";
+import type { RequestOutcome } from "../../shared/state";
 
 /**
  * A member's npub or hex key, refused when it is our own key or already among `existing` (hex
@@ -14,11 +15,9 @@ export function parseMemberInput(input: string, me: string, existing: readonly s
   return parsed;
 }
 
-export const lastToastId = (toasts: Toast[]): number => toasts.reduce((max, toast) => Math.max(max, toast.id), 0);
+/** A form's request id: random, so requests from several windows on one core do not collide. */
+export const newRequestId = (): number => 1 + Math.floor(Math.random() * (MAX_REQUEST_ID - 1));
 
-/**
- * The newest error toast after `afterId`. A modal dialog makes the page (and its toasts) inert,
- * so a dialog repeats the core's errors about its own request.
- */
-export const errorToastAfter = (toasts: Toast[], afterId: number): Toast | undefined =>
-  toasts.filter((toast) => toast.kind === "error" && toast.id > afterId).at(-1);
+/** The core's answer to our own request (its error is not toasted: the form shows it). */
+export const outcomeOf = (outcomes: RequestOutcome[], requestId: number | undefined): RequestOutcome | undefined =>
+  requestId === undefined ? undefined : outcomes.find((outcome) => outcome.request_id === requestId);

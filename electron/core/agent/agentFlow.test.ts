@@ -3,7 +3,7 @@
 // through a lagging proxy in front of the server; the client's view is never faked.
 import assert from "node:assert/strict";
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../../server/relay/relay.js";
 import { startTestServer, type TestServer } from "../../../server/agent/api/testServer.js";
@@ -95,7 +95,7 @@ describe("New Agent against the real agent server", () => {
     const core = await user("alice");
     await core.dispatch({ type: "SetNetworkEnabled", enabled: true });
     const shown = await waitForState(core, (s) => s.agent_button !== null, 10_000);
-    assert.deepEqual(shown.state.agent_button, { title: "New Agent", is_busy: false, phase: null });
+    assert.deepEqual(shown.state.agent_button, { title: "New Agent", is_busy: false, phase: null, disabled_reason: null });
     const phases = new Set<string>();
     core.subscribe(({ state }) => state.agent.phase && phases.add(state.agent.phase));
     const clicks = await Promise.all([core.dispatch({ type: "EnsureAgent" }), core.dispatch({ type: "EnsureAgent" })]);
@@ -145,6 +145,54 @@ describe("New Agent against the real agent server", () => {
       if (!upstreamClosed) await behind.api.close();
       await behind.store.close();
       await proxy.close().catch(() => undefined);
+    }
+  });
+
+  test("integration: an_unreachable_agent_api_is_shown_with_its_reason_and_retry_reaches_the_server_once_up", async () => {
+    // A real port with nothing listening on it: connections are refused.
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const apiUrl = `http://127.0.0.1:${port}`;
+    const core = await user("ivan", { apiUrl });
+    const failed = await waitForState(core, (s) => s.agent.probe_error !== null && !s.agent.probing, 10_000);
+    assert.equal(failed.state.agent.access, "unknown");
+    assert.match(failed.state.agent.probe_error!.message, /^The agent API could not be reached \(ECONNREFUSED\)\.$/);
+    assert.ok(Math.abs(failed.state.agent.probe_error!.at - Date.now() / 1000) < 30, "the failure carries its time");
+    assert.deepEqual(failed.state.agent_button, { title: "New Agent", is_busy: false, phase: null, disabled_reason: failed.state.agent.probe_error!.message });
+    const refused = await core.dispatch({ type: "EnsureAgent" });
+    assert.deepEqual(refused, { ok: false, error: failed.state.agent.probe_error!.message });
+
+    // The real server comes up behind that very URL (a plain TCP pipe on the port); Retry reaches it.
+    const behind = await startTestServer({ relays: [relay.url], publicUrl: apiUrl, dataDir: server.dataDir, spawner: server.spawner });
+    const sockets = new Set<Socket>();
+    const pipe = createTcpServer((socket) => {
+      const upstream = connect(behind.api.port, "127.0.0.1");
+      sockets.add(socket).add(upstream);
+      socket.pipe(upstream).pipe(socket);
+      upstream.on("error", () => socket.destroy());
+      socket.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => pipe.listen(port, "127.0.0.1", resolve));
+    try {
+      assert.deepEqual(await core.dispatch({ type: "RetryAgentProbe" }), { ok: true });
+      const known = await waitForState(core, (s) => s.agent.access === "allowlisted", 10_000);
+      assert.equal(known.state.agent.probe_error, null);
+      assert.deepEqual(known.state.agent_button, { title: "New Agent", is_busy: false, phase: null, disabled_reason: null });
+
+      // Unreachable again: the known answer stands, the failure is shown beside it, the button stays usable.
+      const closing = new Promise((resolve) => pipe.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closing;
+      await core.dispatch({ type: "RetryAgentProbe" });
+      const again = await waitForState(core, (s) => s.agent.probe_error !== null && !s.agent.probing, 10_000);
+      assert.equal(again.state.agent.access, "allowlisted");
+      assert.equal(again.state.agent_button?.disabled_reason, null);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      if (pipe.listening) await new Promise((resolve) => pipe.close(resolve));
+      await behind.close();
     }
   });
 

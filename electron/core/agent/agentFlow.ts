@@ -2,6 +2,7 @@
 // every async step carries a token, recovery is bounded, and a failure ends busy with one toast.
 import { nip19 } from "nostr-tools";
 import type { DispatchReply } from "../../../shared/actions.js";
+import { toUserMessage } from "../../../shared/errors.js";
 import type { AgentAccess, AgentFlowPhase } from "../../../shared/state.js";
 import type { AccountContext, EffectKind } from "../accountContext.js";
 import type { EffectToken } from "../tokens.js";
@@ -35,29 +36,47 @@ export class AgentManager {
     return new AgentApiClient({ baseUrl: this.hooks.apiUrl(), secretKey: this.ctx.keys.secret, timeoutMs: this.ctx.timings.agentRequestTimeoutMs });
   }
 
-  /** Signed GET me: 200/404 → allowlisted, 401/403 → not; anything else keeps what we knew. */
+  /**
+   * Signed GET me: 200/404 → allowlisted, 401/403 → not. No answer (unreachable, timeout, 5xx) keeps
+   * what we knew and is recorded as `probe_error` (why and when), so Settings can say so and retry.
+   */
   probe(): void {
     const token = this.ctx.tokens.issue("agent_probe");
+    if (!this.ctx.state().agent.probing) {
+      this.ctx.update((s) => {
+        s.agent.probing = true;
+      });
+    }
     void this.client()
       .me()
       .then(
-        (response): AgentAccess | null => {
+        (response): AgentAccess | string => {
           if (response.status === 200 || response.status === 404) return "allowlisted";
           if (response.status === 401 || response.status === 403) return "not_allowlisted";
-          return null;
+          return `HTTP ${response.status}${response.error ? ` ${response.error}` : ""}`;
         },
         (error: unknown) => {
-          this.ctx.log({ event: "agent_probe_failed", error: error instanceof Error ? error.message : String(error) });
-          return null;
+          const reason = error instanceof AgentApiError ? error.detail || error.kind : error instanceof Error ? error.message : String(error);
+          this.ctx.log({ event: "agent_probe_failed", error: reason });
+          return reason;
         },
       )
-      .then((access) => {
+      .then((outcome) => {
         if (!this.current(token)) {
           this.ctx.log({ event: "stale_result_dropped", type: "AgentProbe" });
           return;
         }
-        this.ctx.log({ event: "agent_probe", access: access ?? "kept" });
-        if (access) this.setAccess(access);
+        const answered = outcome === "allowlisted" || outcome === "not_allowlisted";
+        this.ctx.log({ event: "agent_probe", access: answered ? outcome : "kept" });
+        this.ctx.update((s) => {
+          s.agent.probing = false;
+          if (answered) {
+            s.agent.access = outcome;
+            s.agent.probe_error = null;
+          } else {
+            s.agent.probe_error = { message: toUserMessage("agent_api_unreachable", outcome), at: Math.floor(this.ctx.clock.now() / 1000) };
+          }
+        });
       });
   }
 
@@ -69,7 +88,7 @@ export class AgentManager {
     if (state.busy.starting_agent) return { ok: false, error: "An agent is already starting." };
     if (state.agent.access === "unknown") {
       this.probe();
-      return this.refuse("Checking agent access. Try again in a moment.");
+      return this.refuse(state.agent.probe_error ? state.agent.probe_error.message : "Checking agent access. Try again in a moment.");
     }
     if (state.agent.access === "not_allowlisted") return this.refuse(new AgentApiError("not_allowlisted").toUserMessage());
     if (!state.network.enabled) return this.refuse("The network is off. Turn it on to start your agent.");

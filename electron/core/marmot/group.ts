@@ -404,6 +404,8 @@ export type ProcessedMessage =
       epoch: bigint;
       added: string[];
       removed: string[];
+      /** Those of `removed` who proposed their own removal (they left; the committer only committed it). */
+      left: string[];
       groupData: MarmotGroupData;
       /**
        * The commit removed us: keep the state only as history. `state` is then our last epoch
@@ -578,6 +580,11 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
     added: review.proposals.flatMap((item) => ("add" in item.proposal ? [credentialPubkey(item.proposal.add.keyPackage.leafNode.credential)] : [])),
     removed: [...removedLeaves].flatMap((leafIndex) => {
       const pubkey = identityAt(state.ratchetTree, leafIndex);
+      return pubkey === undefined ? [] : [pubkey];
+    }),
+    left: review.proposals.flatMap((item) => {
+      if (item.proposal.proposalType !== defaultProposalTypes.remove || !("remove" in item.proposal) || item.senderLeafIndex !== item.proposal.remove.removed) return [];
+      const pubkey = identityAt(state.ratchetTree, item.senderLeafIndex);
       return pubkey === undefined ? [] : [pubkey];
     }),
     groupData,

@@ -10,16 +10,17 @@ import { useDispatch } from "../hooks/useDispatch";
 export function AgentButton({ state }: { state: AgentButtonState }) {
   const dispatch = useDispatch();
   const progressId = useId();
-  const phaseText = state.phase ? agentPhaseText(state.phase) : "";
+  const phaseText = state.disabled_reason ? `${state.disabled_reason} Retry in Settings → Agent.` : state.phase ? agentPhaseText(state.phase) : "";
+  const refused = state.is_busy || state.disabled_reason !== null;
   return (
     <>
       <button
         type="button"
         className="primary agent-button"
-        aria-disabled={state.is_busy || undefined}
+        aria-disabled={refused || undefined}
         aria-describedby={phaseText ? progressId : undefined}
         onClick={() => {
-          if (!state.is_busy) void dispatch({ type: "EnsureAgent" });
+          if (!refused) void dispatch({ type: "EnsureAgent" });
         }}
       >
         {state.title}

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { isAgentApiUrl } from "../../../shared/actions";
 import type { AgentAccess, AgentState } from "../../../shared/state";
+import { fullTime } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 
 const ACCESS_TEXT: Record<AgentAccess, string> = {
@@ -51,8 +52,18 @@ export function AgentSettings({ agent, chosenUrl }: AgentSettingsProps) {
     <section className="card" aria-labelledby={headingId}>
       <h2 id={headingId}>Agent</h2>
       <p role="status" aria-label="Agent access" className={`agent-access agent-access-${agent.access}`}>
-        {ACCESS_TEXT[agent.access]}
+        {agent.access === "unknown" && agent.probe_error ? "Could not check agent access." : ACCESS_TEXT[agent.access]}
       </p>
+      {agent.probe_error && (
+        <div className="agent-probe-error">
+          <p role="alert" className="field-error">
+            {agent.probe_error.message} Last tried <time dateTime={new Date(agent.probe_error.at * 1000).toISOString()}>{fullTime(agent.probe_error.at)}</time>.
+          </p>
+          <button type="button" disabled={agent.probing} onClick={() => void dispatch({ type: "RetryAgentProbe" })}>
+            {agent.probing ? "Checking…" : "Retry"}
+          </button>
+        </div>
+      )}
       <div className="agent-api-in-use">
         <span id={inUseLabelId}>
           Agent API in use

@@ -11,13 +11,13 @@ export function App() {
   return (
     <div className="app">
       <ConnectionBanner status={status} />
+      {state && <Toasts toasts={state.toasts} />}
       {state &&
         (state.auth.status === "logged_in" ? (
-          <MainScreen state={state} npub={state.auth.npub} pubkey={state.auth.pubkey} />
+          <MainScreen state={state} npub={state.auth.npub} pubkey={state.auth.pubkey} connected={status === "connected"} />
         ) : (
           <WelcomeScreen loginError={state.login_error} busy={state.busy.logging_in} />
         ))}
-      {state && <Toasts toasts={state.toasts} />}
     </div>
   );
 }

@@ -5,10 +5,11 @@ import { NetworkControl } from "./NetworkControl";
 interface AppHeaderProps {
   npub: string;
   network: NetworkState;
+  connected: boolean;
   onOpenSettings: () => void;
 }
 
-export function AppHeader({ npub, network, onOpenSettings }: AppHeaderProps) {
+export function AppHeader({ npub, network, connected, onOpenSettings }: AppHeaderProps) {
   return (
     <header className="app-header">
       <h1 className="brand">Burrow</h1>
@@ -18,7 +19,7 @@ export function AppHeader({ npub, network, onOpenSettings }: AppHeaderProps) {
         </span>
         <CopyButton label="Copy npub" text={npub} />
       </div>
-      <NetworkControl network={network} />
+      <NetworkControl network={network} connected={connected} />
       <button type="button" onClick={onOpenSettings}>
         Settings
       </button>

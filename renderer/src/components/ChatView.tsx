@@ -1,5 +1,5 @@
 import { useId, useState, type Ref } from "react";
-import type { ChatSummary, OpenChatState, ProfileView, Toast } from "../../../shared/state";
+import type { ChatSummary, OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
@@ -15,35 +15,45 @@ interface ChatViewProps {
   me: ProfileView;
   /** busy.updating_group: a group commit is on its way. */
   updatingGroup: boolean;
-  /** Repeated inside the group dialogs, which make the page's toasts inert. */
-  toasts: Toast[];
+  /** Outcomes of the group forms' own requests, shown inline by them. */
+  outcomes: RequestOutcome[];
   composerRef?: Ref<ComposerHandle>;
 }
 
-/** "3 members: Alice, Bob and you", counting us whether or not the core lists us among the members. */
-function memberSummary(members: ProfileView[], me: ProfileView): string {
+/**
+ * "3 members: Alice, Bob and you", counting us whether or not the core lists us among the members;
+ * once we left or were removed, only those still in it ("2 members: Alice, Bob").
+ */
+function memberSummary(members: ProfileView[], me: ProfileView, left: boolean): string {
   const others = members.filter((member) => member.pubkey !== me.pubkey).map(profileName);
-  const count = others.length + 1;
-  const names = others.length > 0 ? `${others.join(", ")} and you` : "only you";
+  const count = others.length + (left ? 0 : 1);
+  const names = left ? others.join(", ") || "no one" : others.length > 0 ? `${others.join(", ")} and you` : "only you";
   return `${count} ${count === 1 ? "member" : "members"}: ${names}`;
 }
 
+/** Why the composer is gone: we left, or someone removed us. */
+function leftText(chat: OpenChatState): string {
+  if (chat.removed_by) return `You were removed from this group by ${profileName(chat.removed_by)}; its history stays here.`;
+  return chat.kind === "group" ? "You left this group; its history stays here." : "You are no longer in this chat; its history stays here.";
+}
+
 /** The open chat, a region named by its title. Keyed by chat id by its parent, so a draft never leaks into another chat. */
-export function ChatView({ chat, agent, me, updatingGroup, toasts, composerRef }: ChatViewProps) {
+export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef }: ChatViewProps) {
   const dispatch = useDispatch();
   const titleId = useId();
   const panelId = useId();
   const [membersOpen, setMembersOpen] = useState(false);
   const group = chat.kind === "group";
-  const members = group ? memberSummary(chat.members, me) : "";
-  const peer = chat.kind === "direct" ? chat.members[0] : undefined;
+  const members = group ? memberSummary(chat.members, me, chat.left) : "";
+  // The core lists every member, us included (first, on the creator's side): the header shows the other party.
+  const peer = chat.kind === "direct" ? chat.members.find((member) => member.pubkey !== me.pubkey) : undefined;
   return (
     <section className="chat-view" aria-labelledby={titleId}>
       <header className="chat-header">
         <div className="chat-heading">
           <div className="chat-title-line">
             <h2 id={titleId} className="chat-view-title">
-              {openChatTitle(chat)}
+              {openChatTitle(chat, me.pubkey)}
             </h2>
             {agent && <AgentBadge agent={agent} />}
           </div>
@@ -81,11 +91,11 @@ export function ChatView({ chat, agent, me, updatingGroup, toasts, composerRef }
       </header>
       <div className="chat-body">
         <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} canReact={!chat.left} />
-        {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} toasts={toasts} />}
+        {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>
       {chat.left ? (
         <p role="note" className="left-note">
-          You left this group; its history stays here.
+          {leftText(chat)}
         </p>
       ) : (
         <Composer ref={composerRef} chatId={chat.chat_id} />

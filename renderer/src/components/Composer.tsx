@@ -1,5 +1,5 @@
-import { useImperativeHandle, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
-import { MAX_MESSAGE_LENGTH } from "../../../shared/actions";
+import { useId, useImperativeHandle, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
+import { MAX_MESSAGE_LENGTH, MESSAGE_LENGTH_WARNING } from "../../../shared/actions";
 import { useDispatch } from "../hooks/useDispatch";
 
 export interface ComposerHandle {
@@ -11,13 +11,21 @@ interface ComposerProps {
   chatId: string;
 }
 
-/** Enter sends, Shift+Enter starts a new line. A refused message is put back if nothing was typed since. */
+const count = new Intl.NumberFormat();
+
+/**
+ * Enter sends, Shift+Enter starts a new line. A refused message is put back if nothing was typed since.
+ * Text is never cut: near the limit the count shows, past it Send is refused with the reason.
+ */
 export function Composer({ ref, chatId }: ComposerProps) {
   const dispatch = useDispatch();
   const field = useRef<HTMLTextAreaElement>(null);
   useImperativeHandle(ref, () => ({ focus: () => field.current?.focus() }), []);
   const [text, setText] = useState("");
-  const sendable = text.trim() !== "";
+  const lengthId = useId();
+  const length = text.trim().length;
+  const tooLong = length > MAX_MESSAGE_LENGTH;
+  const sendable = text.trim() !== "" && !tooLong;
 
   const send = async (): Promise<void> => {
     if (!sendable) return;
@@ -47,8 +55,9 @@ export function Composer({ ref, chatId }: ComposerProps) {
         className="composer-input"
         placeholder="Write a message"
         rows={1}
-        maxLength={MAX_MESSAGE_LENGTH}
         autoFocus
+        aria-invalid={tooLong || undefined}
+        aria-describedby={length >= MESSAGE_LENGTH_WARNING ? lengthId : undefined}
         value={text}
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
@@ -56,6 +65,13 @@ export function Composer({ ref, chatId }: ComposerProps) {
       <button type="submit" className="primary" disabled={!sendable}>
         Send
       </button>
+      {length >= MESSAGE_LENGTH_WARNING && (
+        <p id={lengthId} role={tooLong ? "alert" : "status"} aria-label="Message length" className={tooLong ? "composer-length field-error" : "composer-length"}>
+          {tooLong
+            ? `Too long to send: ${count.format(length)} of at most ${count.format(MAX_MESSAGE_LENGTH)} characters. Shorten it or send it in parts.`
+            : `${count.format(length)} / ${count.format(MAX_MESSAGE_LENGTH)} characters`}
+        </p>
+      )}
     </form>
   );
 }

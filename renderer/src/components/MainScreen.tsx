@@ -8,13 +8,15 @@ import { ChatList } from "./ChatList";
 import { ChatView } from "./ChatView";
 import type { ComposerHandle } from "./Composer";
 import { InviteList } from "./InviteList";
+import { KeyBackupPrompt } from "./KeyBackupPrompt";
 import { KeyPackageNote } from "./KeyPackageNote";
 import { NewChatDialog } from "./NewChatDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SettingsPage } from "./SettingsPage";
 import { SyncProgress } from "./SyncProgress";
 
-export function MainScreen({ state, npub, pubkey }: { state: AppState; npub: string; pubkey: string }) {
+/** `connected`: the page reaches the core; while it does not, the last state is shown but not its network status. */
+export function MainScreen({ state, npub, pubkey, connected }: { state: AppState; npub: string; pubkey: string; connected: boolean }) {
   const dispatch = useDispatch();
   const [view, setView] = useState<"home" | "settings">("home");
   const [newChatOpen, setNewChatOpen] = useState(false);
@@ -51,8 +53,9 @@ export function MainScreen({ state, npub, pubkey }: { state: AppState; npub: str
   const openAgent = open ? (state.chats.find((chat) => chat.id === open.chat_id)?.agent ?? null) : null;
   return (
     <>
-      <AppHeader npub={npub} network={state.network} onOpenSettings={() => setView("settings")} />
+      <AppHeader npub={npub} network={state.network} connected={connected} onOpenSettings={() => setView("settings")} />
       <main className={open ? "home has-open-chat" : "home"}>
+        {state.key_backup_prompt && <KeyBackupPrompt />}
         {state.secret_storage.notice && (
           <p role="note" className="notice">
             {state.secret_storage.notice}
@@ -83,7 +86,7 @@ export function MainScreen({ state, npub, pubkey }: { state: AppState; npub: str
                 agent={openAgent}
                 me={me}
                 updatingGroup={state.busy.updating_group}
-                toasts={state.toasts}
+                outcomes={state.outcomes}
                 composerRef={composer}
               />
             ) : (
@@ -93,10 +96,10 @@ export function MainScreen({ state, npub, pubkey }: { state: AppState; npub: str
         </div>
       </main>
       {newChatOpen && (
-        <NewChatDialog creating={state.busy.creating_chat} openChat={open} toasts={state.toasts} onClose={closeNewChat} />
+        <NewChatDialog creating={state.busy.creating_chat} openChat={open} outcomes={state.outcomes} onClose={closeNewChat} />
       )}
       {newGroupOpen && (
-        <NewGroupDialog updating={state.busy.updating_group} me={pubkey} openChat={open} toasts={state.toasts} onClose={closeNewGroup} />
+        <NewGroupDialog updating={state.busy.updating_group} me={pubkey} openChat={open} outcomes={state.outcomes} onClose={closeNewGroup} />
       )}
     </>
   );

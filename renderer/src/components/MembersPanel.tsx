@@ -1,7 +1,7 @@
 import { useCallback, useId, useState, type FormEvent } from "react";
-import type { OpenChatState, ProfileView, Toast } from "../../../shared/state";
+import type { OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
-import { parseMemberInput } from "../groupInput";
+import { newRequestId, outcomeOf, parseMemberInput } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { RenameGroupDialog } from "./RenameGroupDialog";
@@ -13,7 +13,8 @@ interface MembersPanelProps {
   me: ProfileView;
   /** busy.updating_group: a group commit is on its way; group changes wait for it. */
   updating: boolean;
-  toasts: Toast[];
+  /** Outcomes of the forms' own requests (their errors show inline, not as toasts). */
+  outcomes: RequestOutcome[];
 }
 
 /** We first, then the others in the core's order. */
@@ -26,7 +27,7 @@ function withSelf(members: ProfileView[], me: ProfileView): ProfileView[] {
  * A group's members, and what we may do to the group: admins add, remove and rename; everyone may leave.
  * Nothing changes a group we left.
  */
-export function MembersPanel({ id, chat, me, updating, toasts }: MembersPanelProps) {
+export function MembersPanel({ id, chat, me, updating, outcomes }: MembersPanelProps) {
   const dispatch = useDispatch();
   const [removing, setRemoving] = useState<ProfileView | null>(null);
   const [renaming, setRenaming] = useState(false);
@@ -60,7 +61,7 @@ export function MembersPanel({ id, chat, me, updating, toasts }: MembersPanelPro
           );
         })}
       </ul>
-      {canManage && <AddMemberForm chat={chat} me={me.pubkey} updating={updating} />}
+      {canManage && <AddMemberForm chat={chat} me={me.pubkey} updating={updating} outcomes={outcomes} />}
       {updating && (
         <p role="status" className="busy-status">
           <span className="spinner" aria-hidden="true" />
@@ -103,18 +104,20 @@ export function MembersPanel({ id, chat, me, updating, toasts }: MembersPanelPro
           }}
         />
       )}
-      {renaming && <RenameGroupDialog chat={chat} updating={updating} toasts={toasts} onClose={closeRename} />}
+      {renaming && <RenameGroupDialog chat={chat} updating={updating} outcomes={outcomes} onClose={closeRename} />}
     </section>
   );
 }
 
-function AddMemberForm({ chat, me, updating }: { chat: OpenChatState; me: string; updating: boolean }) {
+function AddMemberForm({ chat, me, updating, outcomes }: { chat: OpenChatState; me: string; updating: boolean; outcomes: RequestOutcome[] }) {
   const dispatch = useDispatch();
   const fieldId = useId();
   const errorId = useId();
   const [input, setInput] = useState("");
   const [touched, setTouched] = useState(false);
   const [adding, setAdding] = useState(false);
+  const [requestId, setRequestId] = useState<number | undefined>(undefined);
+  const coreError = updating ? null : (outcomeOf(outcomes, requestId)?.error ?? null);
 
   const parsed = parseMemberInput(
     input,
@@ -129,7 +132,9 @@ function AddMemberForm({ chat, me, updating }: { chat: OpenChatState; me: string
     setTouched(true);
     if (!parsed.ok || updating || adding) return;
     setAdding(true);
-    const reply = await dispatch({ type: "AddMembers", chat_id: chat.chat_id, members: [parsed.pubkey] });
+    const id = newRequestId();
+    setRequestId(id);
+    const reply = await dispatch({ type: "AddMembers", chat_id: chat.chat_id, members: [parsed.pubkey], request_id: id });
     setAdding(false);
     if (reply.ok) {
       setInput("");
@@ -163,6 +168,11 @@ function AddMemberForm({ chat, me, updating }: { chat: OpenChatState; me: string
       {shownError && (
         <p id={errorId} role="alert" className="field-error">
           {shownError}
+        </p>
+      )}
+      {!shownError && coreError && (
+        <p role="alert" className="field-error">
+          {coreError}
         </p>
       )}
     </form>

@@ -14,18 +14,19 @@ const RELAY_TEXT: Record<RelayConnection, string> = {
   disconnected: "disconnected",
 };
 
-export function NetworkControl({ network }: { network: NetworkState }) {
+/** `connected`: whether the page reaches the core at all; when it does not, the relays' last status means nothing. */
+export function NetworkControl({ network, connected }: { network: NetworkState; connected: boolean }) {
   const dispatch = useDispatch();
-  const connected = network.relays.filter((relay) => relay.status === "connected").length;
+  const connectedRelays = network.relays.filter((relay) => relay.status === "connected").length;
   const details = network.relays.map((relay) => `${relay.url}: ${RELAY_TEXT[relay.status]}`).join("\n");
   return (
     <div className="network">
-      <span role="status" aria-label="Network status" className={`network-status network-${network.status}`} title={details || undefined}>
-        {STATUS_TEXT[network.status]}
+      <span role="status" aria-label="Network status" className={`network-status network-${connected ? network.status : "offline"}`} title={connected ? details || undefined : undefined}>
+        {connected ? STATUS_TEXT[network.status] : "Disconnected"}
       </span>
-      {network.enabled && network.relays.length > 0 && (
+      {connected && network.enabled && network.relays.length > 0 && (
         <span className="relay-count" title={details}>
-          {connected}/{network.relays.length} relays
+          {connectedRelays}/{network.relays.length} relays
         </span>
       )}
       <label className="switch">
@@ -33,6 +34,7 @@ export function NetworkControl({ network }: { network: NetworkState }) {
           type="checkbox"
           role="switch"
           checked={network.enabled}
+          disabled={!connected}
           onChange={(event) => void dispatch({ type: "SetNetworkEnabled", enabled: event.target.checked })}
         />
         Network

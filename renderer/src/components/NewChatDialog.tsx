@@ -1,12 +1,13 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import type { OpenChatState, Toast } from "../../../shared/state";
+import type { OpenChatState, RequestOutcome } from "../../../shared/state";
 import { parsePubkeyInput } from "../../../shared/pubkeys";
+import { newRequestId, outcomeOf } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 
 interface NewChatDialogProps {
   creating: boolean;
   openChat: OpenChatState | null;
-  toasts: Toast[];
+  outcomes: RequestOutcome[];
   /** `opened` when the core opened the requested chat, as opposed to a cancel. */
   onClose: (opened: boolean) => void;
 }
@@ -15,16 +16,14 @@ interface NewChatDialogProps {
 interface Request {
   pubkey: string;
   openChatId: string | null;
-  lastToastId: number;
+  requestId: number;
 }
 
-const lastToastId = (toasts: Toast[]): number => toasts.reduce((max, toast) => Math.max(max, toast.id), 0);
-
 /**
- * Stays open until the core opens the requested chat. The page behind a modal dialog is inert,
- * so the core's error toasts that arrive after submitting are repeated here.
+ * Stays open until the core opens the requested chat. Its request carries an id, so the core
+ * answers it in `outcomes` (no toast) and the error shows here, under the form.
  */
-export function NewChatDialog({ creating, openChat, toasts, onClose }: NewChatDialogProps) {
+export function NewChatDialog({ creating, openChat, outcomes, onClose }: NewChatDialogProps) {
   const dispatch = useDispatch();
   const dialog = useRef<HTMLDialogElement>(null);
   const headingId = useId();
@@ -48,14 +47,15 @@ export function NewChatDialog({ creating, openChat, toasts, onClose }: NewChatDi
 
   const parsed = parsePubkeyInput(input);
   const inputError = touched && !parsed.ok ? parsed.error : null;
-  const coreError = request ? toasts.filter((toast) => toast.kind === "error" && toast.id > request.lastToastId).at(-1) : undefined;
+  const coreError = outcomeOf(outcomes, request?.requestId)?.error ?? null;
 
   const submit = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
     setTouched(true);
     if (!parsed.ok || creating) return;
-    setRequest({ pubkey: parsed.pubkey, openChatId: openChat?.chat_id ?? null, lastToastId: lastToastId(toasts) });
-    void dispatch({ type: "CreateChat", peer: parsed.pubkey });
+    const requestId = newRequestId();
+    setRequest({ pubkey: parsed.pubkey, openChatId: openChat?.chat_id ?? null, requestId });
+    void dispatch({ type: "CreateChat", peer: parsed.pubkey, request_id: requestId });
   };
 
   return (
@@ -100,7 +100,7 @@ export function NewChatDialog({ creating, openChat, toasts, onClose }: NewChatDi
         )}
         {!creating && coreError && (
           <p role="alert" className="field-error">
-            {coreError.message}
+            {coreError}
           </p>
         )}
         <div className="row dialog-actions">

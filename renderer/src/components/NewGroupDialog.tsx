@@ -1,9 +1,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_GROUP_DESCRIPTION_LENGTH, MAX_GROUP_MEMBERS_PER_ACTION, MAX_GROUP_NAME_LENGTH } from "../../../shared/actions";
 import { npubFromHex } from "../../../shared/pubkeys";
-import type { OpenChatState, Toast } from "../../../shared/state";
+import type { OpenChatState, RequestOutcome } from "../../../shared/state";
 import { shortNpub } from "../format";
-import { errorToastAfter, lastToastId, parseMemberInput } from "../groupInput";
+import { newRequestId, outcomeOf, parseMemberInput } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 import { useModalDialog } from "../hooks/useModalDialog";
 
@@ -13,7 +13,7 @@ interface NewGroupDialogProps {
   /** Our own pubkey (hex), which is no member to add. */
   me: string;
   openChat: OpenChatState | null;
-  toasts: Toast[];
+  outcomes: RequestOutcome[];
   /** `opened` when the core opened the new group, as opposed to a cancel. */
   onClose: (opened: boolean) => void;
 }
@@ -26,12 +26,13 @@ interface Member {
 /** What was asked for, to recognise the group the core opens and the errors that came after. */
 interface Request {
   openChatId: string | null;
-  lastToastId: number;
+  requestId: number;
+  /** A refusal before the core took the request (a malformed action has no outcome). */
   replyError: string | null;
 }
 
-/** Stays open until the core opens the new group; its errors are repeated here because the page behind is inert. */
-export function NewGroupDialog({ updating, me, openChat, toasts, onClose }: NewGroupDialogProps) {
+/** Stays open until the core opens the new group; the outcome of its own request (by id) shows here, never as a toast. */
+export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: NewGroupDialogProps) {
   const dispatch = useDispatch();
   const dialog = useModalDialog();
   const memberField = useRef<HTMLInputElement>(null);
@@ -58,7 +59,7 @@ export function NewGroupDialog({ updating, me, openChat, toasts, onClose }: NewG
       : parseMemberInput(memberInput, me, pubkeys, "Already in the list");
   const memberError = memberTouched && memberInput.trim() !== "" && !parsedMember.ok ? parsedMember.error : null;
   const creatable = name.trim() !== "" && members.length > 0 && !updating;
-  const coreError = request ? (errorToastAfter(toasts, request.lastToastId)?.message ?? request.replyError) : null;
+  const coreError = request ? (outcomeOf(outcomes, request.requestId)?.error ?? request.replyError) : null;
 
   const addMember = (): void => {
     setMemberTouched(true);
@@ -84,9 +85,9 @@ export function NewGroupDialog({ updating, me, openChat, toasts, onClose }: NewG
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     if (!creatable) return;
-    const sent: Request = { openChatId: openChat?.chat_id ?? null, lastToastId: lastToastId(toasts), replyError: null };
+    const sent: Request = { openChatId: openChat?.chat_id ?? null, requestId: newRequestId(), replyError: null };
     setRequest(sent);
-    const reply = await dispatch({ type: "CreateGroup", name: name.trim(), description: description.trim(), members: pubkeys });
+    const reply = await dispatch({ type: "CreateGroup", name: name.trim(), description: description.trim(), members: pubkeys, request_id: sent.requestId });
     if (!reply.ok) setRequest((current) => (current === sent ? { ...sent, replyError: reply.error } : current));
   };
 

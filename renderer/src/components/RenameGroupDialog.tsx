@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { MAX_GROUP_DESCRIPTION_LENGTH, MAX_GROUP_NAME_LENGTH } from "../../../shared/actions";
-import type { OpenChatState, Toast } from "../../../shared/state";
-import { errorToastAfter, lastToastId } from "../groupInput";
+import type { OpenChatState, RequestOutcome } from "../../../shared/state";
+import { newRequestId, outcomeOf } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 import { useModalDialog } from "../hooks/useModalDialog";
 
@@ -9,19 +9,20 @@ interface RenameGroupDialogProps {
   chat: OpenChatState;
   /** busy.updating_group: a group commit is on its way. */
   updating: boolean;
-  toasts: Toast[];
+  outcomes: RequestOutcome[];
   onClose: () => void;
 }
 
 interface Request {
   name: string;
   description: string;
-  lastToastId: number;
+  requestId: number;
+  /** A refusal before the core took the request (a malformed action has no outcome). */
   replyError: string | null;
 }
 
-/** Stays open until the group carries the new name and description, repeating the core's errors meanwhile. */
-export function RenameGroupDialog({ chat, updating, toasts, onClose }: RenameGroupDialogProps) {
+/** Stays open until the group carries the new name and description; its own request's error shows here. */
+export function RenameGroupDialog({ chat, updating, outcomes, onClose }: RenameGroupDialogProps) {
   const dispatch = useDispatch();
   const dialog = useModalDialog();
   const headingId = useId();
@@ -37,14 +38,14 @@ export function RenameGroupDialog({ chat, updating, toasts, onClose }: RenameGro
 
   const changed = name.trim() !== chat.title || description.trim() !== chat.description;
   const savable = name.trim() !== "" && changed && !updating;
-  const coreError = request ? (errorToastAfter(toasts, request.lastToastId)?.message ?? request.replyError) : null;
+  const coreError = request ? (outcomeOf(outcomes, request.requestId)?.error ?? request.replyError) : null;
 
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     if (!savable) return;
-    const sent: Request = { name: name.trim(), description: description.trim(), lastToastId: lastToastId(toasts), replyError: null };
+    const sent: Request = { name: name.trim(), description: description.trim(), requestId: newRequestId(), replyError: null };
     setRequest(sent);
-    const reply = await dispatch({ type: "RenameGroup", chat_id: chat.chat_id, name: sent.name, description: sent.description });
+    const reply = await dispatch({ type: "RenameGroup", chat_id: chat.chat_id, name: sent.name, description: sent.description, request_id: sent.requestId });
     if (!reply.ok) setRequest((current) => (current === sent ? { ...sent, replyError: reply.error } : current));
   };
 

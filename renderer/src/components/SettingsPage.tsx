@@ -1,8 +1,8 @@
-import { useId } from "react";
+import { useId, useState } from "react";
 import type { AgentState, NetworkState, SettingsState } from "../../../shared/state";
-import { useDispatch } from "../hooks/useDispatch";
 import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
+import { LogoutDialog } from "./LogoutDialog";
 import { NotificationSettings } from "./NotificationSettings";
 import { RelaySettings } from "./RelaySettings";
 
@@ -14,8 +14,8 @@ interface SettingsPageProps {
 }
 
 export function SettingsPage({ settings, network, agent, onBack }: SettingsPageProps) {
-  const dispatch = useDispatch();
   const accountHeadingId = useId();
+  const [loggingOut, setLoggingOut] = useState(false);
   return (
     <main className="settings">
       <header className="page-header">
@@ -30,10 +30,11 @@ export function SettingsPage({ settings, network, agent, onBack }: SettingsPageP
       <KeyExport />
       <section className="card" aria-labelledby={accountHeadingId}>
         <h2 id={accountHeadingId}>Account</h2>
-        <button type="button" onClick={() => void dispatch({ type: "Logout" })}>
+        <button type="button" onClick={() => setLoggingOut(true)}>
           Log out
         </button>
       </section>
+      {loggingOut && <LogoutDialog onCancel={() => setLoggingOut(false)} />}
     </main>
   );
 }

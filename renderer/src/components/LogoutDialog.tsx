@@ -1,0 +1,74 @@
+import { useId, useState } from "react";
+import { useDispatch } from "../hooks/useDispatch";
+import { useModalDialog } from "../hooks/useModalDialog";
+import { CopyButton } from "./CopyButton";
+
+interface LogoutDialogProps {
+  onCancel: () => void;
+}
+
+/**
+ * Logging out deletes the key from this device, so it asks first and offers the key for a copy. The
+ * exported key lives only in this dialog's state, never in AppState.
+ */
+export function LogoutDialog({ onCancel }: LogoutDialogProps) {
+  const dispatch = useDispatch();
+  const dialog = useModalDialog();
+  const headingId = useId();
+  const messageId = useId();
+  const [nsec, setNsec] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const exportKey = async (): Promise<void> => {
+    setError(null);
+    const reply = await dispatch({ type: "ExportSecretKey", confirmed: true });
+    if (reply.ok && reply.nsec) setNsec(reply.nsec);
+    else setError(reply.ok ? "Burrow did not return a key." : reply.error);
+  };
+
+  return (
+    <dialog
+      ref={dialog}
+      aria-labelledby={headingId}
+      aria-describedby={messageId}
+      className="dialog"
+      onCancel={(event) => {
+        event.preventDefault();
+        onCancel();
+      }}
+    >
+      <h2 id={headingId} className="dialog-heading">
+        Log out?
+      </h2>
+      <p id={messageId} className="warning">
+        Logging out deletes your private key from this device. Without a copy of it you cannot sign in to this account again, here or anywhere.
+      </p>
+      {nsec !== null && (
+        <>
+          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret">
+            {nsec}
+          </span>
+          <CopyButton label="Copy private key" text={nsec} />
+        </>
+      )}
+      {error && (
+        <p role="alert" className="field-error">
+          {error}
+        </p>
+      )}
+      <div className="row dialog-actions">
+        <button type="button" autoFocus onClick={onCancel}>
+          Cancel
+        </button>
+        {nsec === null && (
+          <button type="button" onClick={() => void exportKey()}>
+            Export key first
+          </button>
+        )}
+        <button type="button" className="danger" onClick={() => void dispatch({ type: "Logout" })}>
+          Log out and delete key
+        </button>
+      </div>
+    </dialog>
+  );
+}
