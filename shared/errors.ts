@@ -8,7 +8,10 @@ export type CoreErrorCode =
   | "malformed_action"
   | "invite_key_package_gone"
   | "join_failed"
-  | "internal";
+  | "internal"
+  | "no_relay_answered"
+  | "key_package_not_found"
+  | "own_agent_no_key_package";
 
 export class CoreError extends Error {
   constructor(
@@ -38,5 +41,11 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
       return `Could not join the chat: ${detail ?? "unknown error"}. Ask whoever invited you to add you again.`;
     case "internal":
       return `Something went wrong: ${detail ?? "unknown error"}`;
+    case "no_relay_answered":
+      return `No relay answered while looking for ${detail ?? "their"} key package. Check Settings → Relays (is the local stack running?), then try again.`;
+    case "key_package_not_found":
+      return `No key package found for ${detail ?? "them"} on your relays. They need to open Burrow or another Marmot app first, with a relay you share.`;
+    case "own_agent_no_key_package":
+      return `${detail ?? "This"} is your agent, and it has no key package on your relays: it is not running. Click New Agent to start it again.`;
   }
 }

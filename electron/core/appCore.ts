@@ -367,7 +367,7 @@ export class AppCore {
       live: () => this.account === account && !this.closed,
     });
     this.account = account;
-    account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays, this.agentApiUrl);
+    account.start(this.defaultRelays, this.agentApiUrl);
   }
 
   private refuse(code: CoreErrorCode): DispatchReply {
