@@ -104,5 +104,6 @@ if (useElectron) {
   const hostArgs = dataDirIndex >= 0 ? args : ["--data-dir", dataDir, ...args];
   code = await launch(process.execPath, [join(root, "dist", "electron", "web.js"), "--relay", relayUrl, "--agent-api", agentApiUrl, ...hostArgs]);
 }
-await stack.release();
+const { others } = await stack.release();
+console.log(others > 0 ? `The local stack keeps running for ${others} other instance(s).` : "The local stack has stopped.");
 process.exit(code);

@@ -99,6 +99,7 @@ const AGENTS_KEY = "agents";
 const RELAYS_KEY = "relays";
 /** The default relays this account was last started with, so a saved list can follow when they change. */
 const DEFAULT_RELAYS_KEY = "default_relays";
+const PROFILE_CURSOR = "cursor:0";
 
 function isLoopbackRelay(url: string): boolean {
   try {
@@ -108,7 +109,6 @@ function isLoopbackRelay(url: string): boolean {
     return false;
   }
 }
-const PROFILE_CURSOR = "cursor:0";
 
 class UserError extends Error {}
 
@@ -503,11 +503,11 @@ export class Account {
     if (packages.length === 0) {
       const who = shortNpub(npubFromHex(peer));
       const agents = this.ctx.store.getMeta<{ current: string | null; past: string[] }>(AGENTS_KEY);
-      if (agents?.current === peer || agents?.past.includes(peer)) throw new UserError(toUserMessage("own_agent_no_key_package", who));
       if (answered === 0) {
         this.ctx.log({ event: "key_package_query_unanswered", relays: this.ctx.pool.urls.length + elsewhere.length });
         throw new UserError(toUserMessage("no_relay_answered", who));
       }
+      if (agents?.current === peer || agents?.past.includes(peer)) throw new UserError(toUserMessage("own_agent_no_key_package", who));
       throw new UserError(toUserMessage("key_package_not_found", who));
     }
     try {

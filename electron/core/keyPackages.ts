@@ -25,6 +25,7 @@ import { normalizeRelayUrls } from "../../shared/relayUrl.js";
 import type { EffectToken } from "./tokens.js";
 
 const D_TAG_KEY = "key_package_d_tag";
+const LAST_REPLACEABLE_KEY = "key_package_last_created_at";
 
 export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
 
@@ -118,7 +119,7 @@ export class KeyPackageManager {
     const newestList = answers.events.filter((event) => event.kind === KEY_PACKAGE_RELAY_LIST_KIND).sort((a, b) => b.created_at - a.created_at)[0];
     let relayList = newestList && sameRelays(keyPackageRelayListRelays([newestList]), relays) ? newestList : undefined;
     const freshList = !relayList;
-    relayList ??= signEvent(keyPackageRelayListTemplate(relays, unixSeconds(this.ctx.clock)), this.ctx.keys.secret);
+    relayList ??= signEvent(keyPackageRelayListTemplate(relays, this.replaceableCreatedAt()), this.ctx.keys.secret);
 
     const republished: Promise<unknown>[] = [];
     let missing = 0;
@@ -176,6 +177,16 @@ export class KeyPackageManager {
     if (outcome.accepted.length > 0) this.ctx.store.markKeyPackageDeleted(usedRef, now);
   }
 
+  /**
+   * created_at for our replaceable events (30443 under one `d`, 10051): later than the last we
+   * signed, since a relay keeps the lower id of two with the same second and would drop the new one.
+   */
+  private replaceableCreatedAt(): number {
+    const now = Math.max(unixSeconds(this.ctx.clock), (this.ctx.store.getMeta<number>(LAST_REPLACEABLE_KEY) ?? 0) + 1);
+    this.ctx.store.setMeta(LAST_REPLACEABLE_KEY, now);
+    return now;
+  }
+
   private dTag(): string {
     const existing = this.ctx.store.getMeta<string>(D_TAG_KEY);
     if (existing) return existing;
@@ -190,7 +201,7 @@ export class KeyPackageManager {
     const relays = this.ctx.pool.urls;
     if (relays.length === 0) throw new Error("no relays configured");
     const dTag = this.dTag();
-    const now = unixSeconds(this.ctx.clock);
+    const now = this.replaceableCreatedAt();
     // Stored before it is published, so a Welcome that uses it can always be opened.
     this.ctx.store.saveKeyPackage({
       ref,

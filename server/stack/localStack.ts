@@ -29,8 +29,8 @@ export interface StackUse {
   notices: string[];
   /** Another process of this instance (its app) that keeps the lease alive after the launcher dies. */
   addPid(pid: number): void;
-  /** Ends this instance's lease; when it was the last, waits until the stack has stopped. */
-  release(): Promise<void>;
+  /** Ends this instance's lease; when it was the last, waits until the stack has stopped. Says how many instances still use it. */
+  release(): Promise<{ others: number }>;
 }
 
 async function healthy(record: StackRecord): Promise<boolean> {
@@ -117,12 +117,12 @@ export async function useLocalStack(options: { home: string; label: string; runt
       writeLease(home, lease);
     },
     release: async () => {
-      if (released) return;
+      if (!released) removeLease(home, lease.id);
       released = true;
-      removeLease(home, lease.id);
       const others = liveLeases(home).filter((other) => other.id !== lease.id);
       const stack = runningRecord(home);
       if (others.length === 0 && stack?.pids) await waitForExit(stack.pids.stack, STOP_WAIT_MS);
+      return { others: others.length };
     },
   };
 }
