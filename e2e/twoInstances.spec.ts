@@ -76,17 +76,20 @@ test("e2e: two_instances_from_the_readme_share_one_stack_chat_both_ways_and_surv
   await send(alice, "and after mine");
   await expect(bob.getByRole("log", { name: "Messages" }).getByText("and after mine")).toBeVisible({ timeout: 15_000 });
 
-  // New Agent on the restarted instance: the local stack's agent server admits every account.
-  const button = bob.getByRole("button", { name: "New Agent" });
-  await expect(button).toBeEnabled({ timeout: 20_000 });
-  await button.click();
-  await expect(button).toBeDisabled();
-  await expect(button).toBeEnabled({ timeout: 90_000 });
-  const openChat = bob.getByRole("region").filter({ has: bob.getByRole("button", { name: "Close chat" }) });
-  await expect(openChat).toContainText("Your agent");
-  const messages = openChat.getByRole("log", { name: "Messages" });
-  await send(bob, "hello agent");
-  await expect(messages.getByText("ACK: hello agent")).toBeVisible({ timeout: 30_000 });
+  expect(aliceHost.output.filter((line) => line.startsWith("Local stack: relay ")).at(-1)).toMatch(/\(already running;/);
+
+  // New Agent on both restarted instances: the local stack's agent server admits every account.
+  for (const page of [bob, alice]) {
+    const button = page.getByRole("button", { name: "New Agent" });
+    await expect(button).toBeEnabled({ timeout: 20_000 });
+    await button.click();
+    await expect(button).toBeDisabled();
+    await expect(button).toBeEnabled({ timeout: 90_000 });
+    const openChat = page.getByRole("region").filter({ has: page.getByRole("button", { name: "Close chat" }) });
+    await expect(openChat).toContainText("Your agent");
+    await send(page, "hello agent");
+    await expect(openChat.getByRole("log", { name: "Messages" }).getByText("ACK: hello agent")).toBeVisible({ timeout: 30_000 });
+  }
 
   for (const instance of [aliceHost, bobHost]) expectNoStackTrace(instance);
 });
