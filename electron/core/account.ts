@@ -213,7 +213,12 @@ export class Account {
       this.ctx.pool.subscribe(key, {
         filters: (relay) => this.catchUpFrom(key, relay, filters()),
         onEvent: (event, relay) => this.receive(event, `${key}|${relay}`),
-        onEose: (relay) => void this.caughtUp(key, relay),
+        onEose: (relay) => {
+          void this.caughtUp(key, relay);
+          // The gift-wrap subscription is issued once per connection, so its EOSE means a relay (re)connected:
+          // one that came back empty, or was down at the last check, gets our KeyPackage again.
+          if (key === "gift_wraps") void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
+        },
       });
     }
     this.refresh();
