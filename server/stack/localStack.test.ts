@@ -135,6 +135,21 @@ describe("integration: one local stack per user", () => {
     await interrupt(next.child);
   });
 
+  test("integration: services_left_by_a_killed_supervisor_are_replaced_on_the_next_start", async () => {
+    const stackHome = await home();
+    const first = await use(stackHome);
+    process.kill(first.record.pids!.stack, "SIGKILL");
+    assert.ok(await until(() => !pidAlive(first.record.pids!.stack), 5_000));
+    const next = await use(stackHome);
+    assert.ok(next.started, "a new stack replaces the one whose supervisor died");
+    assert.equal(next.record.relay_url, first.record.relay_url, "on the same URLs");
+    const { relay, spawner, agent_api } = first.record.pids!;
+    assert.deepEqual([relay, spawner, agent_api].filter(pidAlive), [], "the old services are gone");
+    assert.ok(await relayAnswers(next.record.relay_url));
+    await Promise.all([interrupt(first.child), interrupt(next.child)]);
+    assert.deepEqual(stackPids(next.record).filter(pidAlive), []);
+  });
+
   test("integration: a_stale_lock_of_a_dead_process_does_not_block_a_start", async () => {
     const stackHome = await home();
     const dead = spawn(process.execPath, ["-e", ""]);

@@ -131,7 +131,11 @@ async function main(): Promise<void> {
         process.exit(0);
       }
       stopping = null;
-    })();
+    })().catch((error: unknown) => {
+      // The lock stayed busy: the next lease check (or signal) tries again.
+      log({ event: "stop_deferred", why, message: error instanceof Error ? error.message : String(error) });
+      stopping = null;
+    });
     return stopping;
   };
 
