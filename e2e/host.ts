@@ -1,11 +1,15 @@
-// Starts the real browser host (built core + renderer) on a fresh temp data dir for one test.
+// Starts the real browser host (built core + renderer) on a fresh temp data dir for one test, or a
+// whole instance the way `npm start` does (scripts/start.mjs: the shared local stack, then the host).
+// Every worker has its own temporary stack home and never uses the default ports.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
 import { test as base } from "@playwright/test";
+import { stopStack } from "../server/stack/localStack.js";
 import { startTestServer, type TestServer } from "../server/agent/api/testServer.js";
 import { startRelay, type RunningRelay } from "../server/relay/relay.js";
 
@@ -72,7 +76,100 @@ export async function startHost(relayUrl: string, agentApiUrl: string): Promise<
   };
 }
 
-export const test = base.extend<{ host: RunningHost; newHost: () => Promise<RunningHost> }, { relay: RunningRelay; agentServer: TestServer }>({
+/** A free port on 127.0.0.1 (never one of the stack's defaults). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningInstance {
+  url: string;
+  dataDir: string;
+  port: number;
+  /** Everything `npm start` printed that was not a JSON log line. */
+  output: string[];
+  /** Ctrl+C, as a user stops it; resolves once it has exited. */
+  stop(): Promise<void>;
+  /** Stops it and runs `npm start` again with the same data dir and port. */
+  restart(): Promise<void>;
+}
+
+/**
+ * One instance started as the README says: `npm start -- --data-dir DIR --port N` (plus `--no-open
+ * --json`), in the browser host, on this worker's stack home.
+ */
+export async function startInstance(dataDir: string, port: number): Promise<RunningInstance> {
+  const output: string[] = [];
+  let child: ChildProcess;
+  let url = "";
+  const launch = async (): Promise<void> => {
+    child = spawn(process.execPath, [join(root, "scripts", "start.mjs"), "--data-dir", dataDir, "--port", String(port), "--no-open", "--json"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, BURROW_BROWSER_HOST: "1" },
+    });
+    child.stderr!.on("data", (chunk) => output.push(...String(chunk).split("\n").filter(Boolean)));
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not report ready within 60 s: ${output.join("\n")}`)), 60_000);
+      child.once("exit", (code) => reject(new Error(`npm start exited early with ${code}: ${output.join("\n")}`)));
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        let entry: Record<string, unknown> | null = null;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          output.push(line);
+        }
+        if (entry?.["event"] === "ready") {
+          clearTimeout(timer);
+          resolve(String(entry["url"]));
+        }
+      });
+    });
+  };
+  const stopIt = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    await exited;
+  };
+  await launch();
+  return {
+    get url() {
+      return url;
+    },
+    dataDir,
+    port,
+    output,
+    stop: stopIt,
+    restart: async () => {
+      await stopIt();
+      await launch();
+    },
+  };
+}
+
+export const test = base.extend<
+  { host: RunningHost; newHost: () => Promise<RunningHost>; newInstance: () => Promise<RunningInstance> },
+  { relay: RunningRelay; agentServer: TestServer; stackHome: string }
+>({
+  // Whatever a test starts that uses the local stack uses this worker's own, on ports chosen freely.
+  stackHome: [
+    async ({}, use) => {
+      const home = await mkdtemp(join(tmpdir(), "burrow-e2e-stack-"));
+      process.env["BURROW_STACK_HOME"] = home;
+      process.env["BURROW_RELAY_PORT"] = "0";
+      await use(home);
+      await stopStack(home);
+      await rm(home, { recursive: true, force: true });
+    },
+    { scope: "worker", auto: true },
+  ],
   relay: [
     async ({}, use) => {
       const relay = await startRelay({ port: 0 });
@@ -94,6 +191,20 @@ export const test = base.extend<{ host: RunningHost; newHost: () => Promise<Runn
     const host = await startHost(relay.url, agentServer.url);
     await use(host);
     await host.stop();
+  },
+  newInstance: async ({ stackHome }, use) => {
+    const started: RunningInstance[] = [];
+    const dirs: string[] = [];
+    await use(async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), "burrow-e2e-instance-"));
+      dirs.push(dataDir);
+      const instance = await startInstance(dataDir, await freePort());
+      started.push(instance);
+      return instance;
+    });
+    await Promise.all(started.map((instance) => instance.stop()));
+    await stopStack(stackHome);
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   },
   newHost: async ({ relay, agentServer }, use) => {
     const started: Array<{ stop(): Promise<void> }> = [];

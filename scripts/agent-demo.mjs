@@ -1,10 +1,10 @@
-// `npm run agent-demo`: the whole agent path without a window. Uses the running local stack (found
-// through <data-dir>/stack.json) or starts one; makes a demo identity allowlisted; deletes its
-// agent's VM at the spawner; recovers (or ensures a first agent); then chats with it through the CLI.
+// `npm run agent-demo`: the whole agent path without a window. Uses the local stack every instance
+// shares (starting it when none runs; BURROW_STACK_HOME picks another stack home); makes a demo
+// identity allowlisted; deletes its agent's VM at the spawner; recovers (or ensures a first agent);
+// then chats with it through the CLI. The demo's CLI data is `<data-dir>/agent-demo`.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureNativeModules } from "./native.mjs";
@@ -43,15 +43,6 @@ function capture(script, commandArgs, env = {}) {
   });
 }
 
-async function stackIsUp(stack) {
-  try {
-    const response = await fetch(`${stack.agent_api_url}/health`, { signal: AbortSignal.timeout(2000) });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 await ensureNativeModules("node");
 if (!existsSync(join(root, "dist", "build-stamp.json"))) {
   const code = await run(process.execPath, [join(root, "scripts", "build.mjs")]);
@@ -59,25 +50,20 @@ if (!existsSync(join(root, "dist", "build-stamp.json"))) {
 }
 const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "electron", "core", "paths.js")).href);
 const dataDir = resolve(dataDirIndex >= 0 && args[dataDirIndex + 1] ? args[dataDirIndex + 1] : defaultDataDir());
-let ownStack = null;
+let stackUse = null;
 
 try {
   const stack = await stepped("local stack", async () => {
-    try {
-      const found = JSON.parse(await readFile(join(dataDir, "stack.json"), "utf8"));
-      if (found.agent_api_url && found.spawner_url && (await stackIsUp(found))) return found;
-    } catch {
-      // none running: start one below
-    }
-    const { startLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
-    ownStack = await startLocalStack(dataDir);
-    return JSON.parse(await readFile(join(dataDir, "stack.json"), "utf8"));
-  }, () => (ownStack ? "started one" : "already running"));
-  console.log(`  relay ${stack.relay_url}, agent API ${stack.agent_api_url}, spawner ${stack.spawner_url}`);
+    const { useLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
+    stackUse = await useLocalStack("agent demo");
+    for (const notice of stackUse.notices) console.log(`  ${notice}`);
+    return stackUse.record;
+  }, () => (stackUse.started ? "started one" : "already running"));
+  console.log(`  relay ${stack.relay_url}, agent API ${stack.agent_api_url}, spawner ${stack.spawner_url} (home ${stack.home})`);
 
   const cliDir = join(dataDir, "agent-demo");
   const cli = (commandArgs, env) => capture("dist/electron/cli/main.js", [...commandArgs, "--data-dir", cliDir, "--relay", stack.relay_url, "--api-url", stack.agent_api_url], env);
-  const server = (commandArgs) => capture("dist/server/agent/main.js", [...commandArgs, "--data-dir", join(dataDir, "server")]);
+  const server = (commandArgs) => capture("dist/server/agent/main.js", [...commandArgs, "--data-dir", join(stack.home, "server")]);
 
   const npub = await stepped("demo identity", async () => {
     if (existsSync(join(cliDir, "secret-key"))) return JSON.parse(await cli(["whoami", "--json"])).npub;
@@ -103,7 +89,7 @@ try {
 } catch {
   failed = true;
 } finally {
-  if (ownStack) await ownStack.stop();
+  if (stackUse) await stackUse.release();
 }
 console.log(`\nagent demo ${failed ? "FAILED" : "passed"} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(failed ? 1 : 0);

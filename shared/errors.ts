@@ -10,7 +10,10 @@ export type CoreErrorCode =
   | "join_failed"
   | "internal"
   | "message_too_long"
-  | "agent_api_unreachable";
+  | "agent_api_unreachable"
+  | "no_relay_answered"
+  | "key_package_not_found"
+  | "own_agent_no_key_package";
 
 export class CoreError extends Error {
   constructor(
@@ -44,5 +47,11 @@ export function toUserMessage(code: CoreErrorCode, detail?: string): string {
       return `This message is too long to send (${detail ?? "more than 16,000"} characters; at most 16,000). Shorten it or send it in parts.`;
     case "agent_api_unreachable":
       return `The agent API could not be reached${detail ? ` (${detail})` : ""}.`;
+    case "no_relay_answered":
+      return `No relay answered while looking for ${detail ?? "their"} key package. Check Settings → Relays (is the local stack running?), then try again.`;
+    case "key_package_not_found":
+      return `No key package found for ${detail ?? "them"} on your relays. They need to open Burrow or another Marmot app first, with a relay you share.`;
+    case "own_agent_no_key_package":
+      return `${detail ?? "This"} is your agent, and it has no key package on your relays: it is not running. Click New Agent to start it again.`;
   }
 }

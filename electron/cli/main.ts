@@ -10,7 +10,7 @@ import { AppCore, type LogLine } from "../core/appCore.js";
 import { PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv, type CoreTimings } from "../core/config.js";
 import type { CoreEvent } from "../core/events.js";
 import { parsePrivateKey } from "../core/keys.js";
-import { defaultDataDir } from "../core/paths.js";
+import { defaultDataDir, defaultStackHome } from "../core/paths.js";
 import { FileSecretStore } from "../core/secretStore.js";
 import { waitForState } from "../core/waitForState.js";
 
@@ -47,11 +47,12 @@ interface Stack {
   agent_api_url?: string;
 }
 
-/** The local stack `npm start` runs, when there is one: its stack.json beside the app's data. */
+/** The running local stack `npm start` uses, when there is one: its stack.json in the stack home (or, from older versions, beside the app's data). */
 async function localStack(dataDir: string): Promise<Stack> {
-  for (const path of [join(dataDir, "stack.json"), join(dataDir, "..", "stack.json"), join(defaultDataDir(), "stack.json")]) {
+  for (const path of [join(defaultStackHome(), "stack.json"), join(dataDir, "stack.json"), join(dataDir, "..", "stack.json"), join(defaultDataDir(), "stack.json")]) {
     try {
-      return JSON.parse(await readFile(path, "utf8")) as Stack;
+      const stack = JSON.parse(await readFile(path, "utf8")) as Stack;
+      if (stack.relay_url || stack.agent_api_url) return stack;
     } catch {
       // try the next place
     }

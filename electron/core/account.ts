@@ -57,6 +57,7 @@ import { serializeRumor } from "./marmot/rumor.js";
 import { groupEventGroupId } from "./marmot/groupEvents.js";
 import { keyPackageRelayListRelays } from "./marmot/keyPackage.js";
 import { SerialQueue } from "./serialQueue.js";
+import { normalizeRelayUrl, normalizeRelayUrls, sameRelayUrl } from "../../shared/relayUrl.js";
 import { unixSeconds } from "./clock.js";
 import type { RelayPool } from "./relays/pool.js";
 import type { GroupInput, GroupRow, MessageRow } from "./storage/accountStore.js";
@@ -95,7 +96,19 @@ const groupCursorKey = (groupId: string): string => `cursor:445:${groupId}`;
 const GIFT_WRAP_CURSOR = "cursor:1059";
 const AGENT_API_KEY = "agent_api_url";
 const AGENTS_KEY = "agents";
+const RELAYS_KEY = "relays";
+/** The default relays this account was last started with, so a saved list can follow when they change. */
+const DEFAULT_RELAYS_KEY = "default_relays";
 const PROFILE_CURSOR = "cursor:0";
+
+function isLoopbackRelay(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+  } catch {
+    return false;
+  }
+}
 
 class UserError extends Error {}
 
@@ -187,8 +200,10 @@ export class Account {
     });
   }
 
-  start(relays: string[], defaultAgentApiUrl: string): void {
+  /** `defaultRelays`: the relays of an account that has not chosen its own (the host's, e.g. the local stack's). */
+  start(defaultRelays: string[], defaultAgentApiUrl: string): void {
     this.defaultAgentApiUrl = defaultAgentApiUrl;
+    const relays = this.relaysAtStart(defaultRelays);
     for (const row of this.ctx.store.listGroups()) this.loadGroup(row);
     const chosenAgentApi = this.ctx.store.getMeta<string>(AGENT_API_KEY);
     this.ctx.update((s) => {
@@ -205,7 +220,12 @@ export class Account {
       this.ctx.pool.subscribe(key, {
         filters: (relay) => this.catchUpFrom(key, relay, filters()),
         onEvent: (event, relay) => this.receive(event, `${key}|${relay}`),
-        onEose: (relay) => void this.caughtUp(key, relay),
+        onEose: (relay) => {
+          void this.caughtUp(key, relay);
+          // The gift-wrap subscription is issued once per connection, so its EOSE means a relay (re)connected:
+          // one that came back empty, or was down at the last check, gets our KeyPackage again.
+          if (key === "gift_wraps") void this.keyPackages.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
+        },
       });
     }
     this.ctx.update((s) => {
@@ -230,6 +250,27 @@ export class Account {
 
   retryAgentProbe(): void {
     this.agent.probe();
+  }
+
+  /**
+   * The saved relay list, else the defaults. A default this account was given before and no longer
+   * is (the local stack's relay on a new port) is replaced in the saved list by today's defaults;
+   * relays the user added stay, and a default the user removed is not added back.
+   */
+  private relaysAtStart(defaults: string[]): string[] {
+    const saved = this.ctx.store.getMeta<string[]>(RELAYS_KEY);
+    const current = normalizeRelayUrls(defaults);
+    // Accounts from before this was remembered: a loopback relay that is not today's is the old local stack's.
+    const before = this.ctx.store.getMeta<string[]>(DEFAULT_RELAYS_KEY) ?? (current.some(isLoopbackRelay) ? (saved ?? []).filter(isLoopbackRelay) : []);
+    this.ctx.store.setMeta(DEFAULT_RELAYS_KEY, current);
+    if (!saved) return defaults;
+    const gone = new Set(normalizeRelayUrls(before).filter((url) => !current.includes(url)));
+    const kept = saved.filter((url) => !gone.has(normalizeRelayUrl(url) ?? url));
+    if (kept.length === saved.length) return saved;
+    const replaced = [...kept, ...defaults.filter((url) => !kept.some((k) => sameRelayUrl(k, url)))];
+    this.ctx.store.setMeta(RELAYS_KEY, replaced);
+    this.ctx.log({ event: "default_relays_replaced", removed: saved.length - kept.length, relays: replaced.length });
+    return replaced;
   }
 
   /** The network came back: relays are online again, and agent access may be knowable now. */
@@ -298,7 +339,7 @@ export class Account {
   }
 
   setRelays(relays: string[]): void {
-    this.ctx.store.setMeta("relays", relays);
+    this.ctx.store.setMeta(RELAYS_KEY, relays);
     this.ctx.pool.setRelays(relays);
     // A publish still waiting on the old relays no longer counts: its late result is dropped.
     this.ctx.tokens.invalidate("key_package_publish");
@@ -491,18 +532,32 @@ export class Account {
     return this.createDirectChat(peer, token);
   }
 
-  /** Finds the peer's newest verifying KeyPackage: on our relays, then on the relays of their kind 10051 list. */
+  /**
+   * Finds the peer's newest verifying KeyPackage: on our relays, then on the relays of their kind 10051
+   * list. When there is none it says why: no relay answered, the peer is our own agent, or they have none.
+   */
   private async fetchKeyPackage(peer: string): Promise<Awaited<ReturnType<typeof selectKeyPackage>>> {
     const timeout = this.ctx.timings.keyPackageFetchMs;
-    const found = await this.ctx.pool.query([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND, KEY_PACKAGE_RELAY_LIST_KIND], authors: [peer] }], timeout);
+    const answers = await this.ctx.pool.queryEach([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND, KEY_PACKAGE_RELAY_LIST_KIND], authors: [peer] }], timeout);
+    const found = answers.events;
+    let answered = answers.answered.length;
     let packages = found.filter((e) => e.kind !== KEY_PACKAGE_RELAY_LIST_KIND);
     const ours = new Set(this.ctx.pool.urls);
     const elsewhere = keyPackageRelayListRelays(found).filter((url) => !ours.has(url));
     if (packages.length === 0 && elsewhere.length > 0) {
-      packages = await this.ctx.pool.query([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND], authors: [peer] }], timeout, elsewhere);
+      const more = await this.ctx.pool.queryEach([{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND], authors: [peer] }], timeout, elsewhere);
+      packages = more.events;
+      answered += more.answered.length;
     }
     if (packages.length === 0) {
-      throw new UserError(`No key package found for ${shortNpub(npubFromHex(peer))}. They need to open Burrow or another Marmot app first.`);
+      const who = shortNpub(npubFromHex(peer));
+      const agents = this.ctx.store.getMeta<{ current: string | null; past: string[] }>(AGENTS_KEY);
+      if (answered === 0) {
+        this.ctx.log({ event: "key_package_query_unanswered", relays: this.ctx.pool.urls.length + elsewhere.length });
+        throw new UserError(toUserMessage("no_relay_answered", who));
+      }
+      if (agents?.current === peer || agents?.past.includes(peer)) throw new UserError(toUserMessage("own_agent_no_key_package", who));
+      throw new UserError(toUserMessage("key_package_not_found", who));
     }
     try {
       return await selectKeyPackage(packages.map(copyEvent));

@@ -385,7 +385,7 @@ export class AppCore {
     });
     this.account = account;
     if (created) account.offerKeyBackup();
-    account.start(store.getMeta<string[]>("relays") ?? this.defaultRelays, this.agentApiUrl);
+    account.start(this.defaultRelays, this.agentApiUrl);
   }
 
   private refuse(code: CoreErrorCode): DispatchReply {

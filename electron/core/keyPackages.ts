@@ -1,5 +1,5 @@
 // Our KeyPackages: published as kind 443 + 30443 (and the 10051 relay list) after login and
-// whenever none of ours is on our relays; rotated after a Welcome used one.
+// whenever one of our relays lacks them; rotated after a Welcome used one.
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
 import { unixSeconds } from "./clock.js";
@@ -8,6 +8,7 @@ import type { AccountContext, EffectKind } from "./accountContext.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
   KEY_PACKAGE_KIND,
+  KEY_PACKAGE_RELAY_LIST_KIND,
   deserializeKeyPackageBundle,
   generateKeyPackage,
   keyPackageDeletionTemplate,
@@ -19,9 +20,12 @@ import {
   type KeyPackageBundle,
 } from "./marmot/index.js";
 import { describeError } from "./marmot/errors.js";
+import { keyPackageRelayListRelays } from "./marmot/keyPackage.js";
+import { normalizeRelayUrls } from "../../shared/relayUrl.js";
 import type { EffectToken } from "./tokens.js";
 
 const D_TAG_KEY = "key_package_d_tag";
+const LAST_REPLACEABLE_KEY = "key_package_last_created_at";
 
 export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
 
@@ -31,8 +35,21 @@ function carriesRef(event: Event, ref: string): boolean {
   return refs.length === 1 && refs[0]?.length === 2 && refs[0][1] === ref;
 }
 
+/** The `relays` tag of one of our KeyPackage events, in normal form. */
+function relaysTag(event: Event): string[] {
+  return normalizeRelayUrls(event.tags.find((tag) => tag[0] === "relays")?.slice(1) ?? []);
+}
+
+function sameRelays(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(normalizeRelayUrls(a));
+  const right = new Set(normalizeRelayUrls(b));
+  return left.size === right.size && [...left].every((url) => right.has(url));
+}
+
 export class KeyPackageManager {
   private checking = false;
+  /** Asked again while a check ran (e.g. the relay list changed): check once more after it. */
+  private recheck = false;
 
   constructor(
     private readonly ctx: AccountContext,
@@ -54,31 +71,74 @@ export class KeyPackageManager {
       .map((row) => ({ ref: row.ref, bundle: deserializeKeyPackageBundle(row.private) }));
   }
 
-  /** Looks for one of ours on our relays; publishes a fresh one when there is none. */
+  /**
+   * Makes sure one of our KeyPackages and our relay list (kind 10051) are on every relay we use. Each
+   * relay is asked; those that answer without them get the same events again. A fresh KeyPackage is
+   * published when none of ours is on any relay, or when ours names other relays than we use now.
+   * Relays that do not answer are asked again the next time (a relay or the network comes back).
+   */
   async ensurePublished(): Promise<void> {
-    if (this.checking || this.ctx.state().key_package.published || this.ctx.state().key_package.publishing) return;
+    if (this.ctx.state().key_package.publishing) return;
+    if (this.checking) {
+      this.recheck = true;
+      return;
+    }
     this.checking = true;
+    let fresh: boolean;
     try {
-      const ours = await this.ctx.pool.query(
-        [{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND], authors: [this.ctx.keys.pubkey] }],
-        this.ctx.timings.relayQueryMs,
-      );
-      if (!this.ctx.live()) return;
-      // One published before Burrow wrote `i` does not count: MDK 0.7 refuses it, so a fresh one replaces it.
-      const known = ours.find((event) => {
-        const row = this.ctx.store.findKeyPackageByEventId(event.id);
-        return row?.used_at === null && carriesRef(event, row.ref);
-      });
-      if (known) {
-        this.ctx.update((s) => {
-          s.key_package.published = true;
-        });
-        return;
-      }
+      do {
+        this.recheck = false;
+        fresh = await this.checkEveryRelay();
+      } while (this.recheck && !fresh && this.ctx.live());
     } finally {
       this.checking = false;
     }
-    this.publish();
+    if (fresh && this.ctx.live() && !this.ctx.state().key_package.publishing) this.publish();
+  }
+
+  /** true when a fresh KeyPackage is needed. */
+  private async checkEveryRelay(): Promise<boolean> {
+    const relays = this.ctx.pool.urls;
+    const answers = await this.ctx.pool.queryEach(
+      [{ kinds: [KEY_PACKAGE_KIND, ADDRESSABLE_KEY_PACKAGE_KIND, KEY_PACKAGE_RELAY_LIST_KIND], authors: [this.ctx.keys.pubkey] }],
+      this.ctx.timings.relayQueryMs,
+    );
+    if (!this.ctx.live()) return false;
+    // One published before Burrow wrote `i` does not count: MDK 0.7 refuses it, so a fresh one replaces it.
+    const refOf = (event: Event): string | null => {
+      if (event.kind !== KEY_PACKAGE_KIND && event.kind !== ADDRESSABLE_KEY_PACKAGE_KIND) return null;
+      const row = this.ctx.store.findKeyPackageByEventId(event.id);
+      return row?.used_at === null && carriesRef(event, row.ref) ? row.ref : null;
+    };
+    const known = answers.events.filter((event) => refOf(event) !== null).sort((a, b) => b.created_at - a.created_at);
+    const newest = known[0];
+    if (!newest) return true;
+    if (!sameRelays(relaysTag(newest), relays)) return true;
+    const ref = refOf(newest);
+    const packageEvents = known.filter((event) => refOf(event) === ref);
+    const newestList = answers.events.filter((event) => event.kind === KEY_PACKAGE_RELAY_LIST_KIND).sort((a, b) => b.created_at - a.created_at)[0];
+    let relayList = newestList && sameRelays(keyPackageRelayListRelays([newestList]), relays) ? newestList : undefined;
+    const freshList = !relayList;
+    relayList ??= signEvent(keyPackageRelayListTemplate(relays, this.replaceableCreatedAt()), this.ctx.keys.secret);
+
+    const republished: Promise<unknown>[] = [];
+    let missing = 0;
+    for (const url of answers.answered) {
+      const held = answers.byRelay.get(url) ?? [];
+      if (!held.some((event) => refOf(event) !== null)) {
+        missing += 1;
+        for (const event of packageEvents) republished.push(this.ctx.pool.publish(event, [url]));
+      }
+      if (!freshList && !held.some((event) => event.id === relayList.id)) republished.push(this.ctx.pool.publish(relayList, [url]));
+    }
+    if (freshList) republished.push(this.ctx.pool.publish(relayList, relays));
+    await Promise.all(republished);
+    if (missing > 0 || freshList) this.ctx.log({ event: "key_package_republished", relays: missing, relay_list: freshList });
+    if (!this.ctx.live()) return false;
+    this.ctx.update((s) => {
+      s.key_package.published = true;
+    });
+    return false;
   }
 
   /** Generates, stores and publishes a fresh KeyPackage; the outcome arrives through onPublished. */
@@ -117,6 +177,16 @@ export class KeyPackageManager {
     if (outcome.accepted.length > 0) this.ctx.store.markKeyPackageDeleted(usedRef, now);
   }
 
+  /**
+   * created_at for our replaceable events (30443 under one `d`, 10051): later than the last we
+   * signed, since a relay keeps the lower id of two with the same second and would drop the new one.
+   */
+  private replaceableCreatedAt(): number {
+    const now = Math.max(unixSeconds(this.ctx.clock), (this.ctx.store.getMeta<number>(LAST_REPLACEABLE_KEY) ?? 0) + 1);
+    this.ctx.store.setMeta(LAST_REPLACEABLE_KEY, now);
+    return now;
+  }
+
   private dTag(): string {
     const existing = this.ctx.store.getMeta<string>(D_TAG_KEY);
     if (existing) return existing;
@@ -131,7 +201,7 @@ export class KeyPackageManager {
     const relays = this.ctx.pool.urls;
     if (relays.length === 0) throw new Error("no relays configured");
     const dTag = this.dTag();
-    const now = unixSeconds(this.ctx.clock);
+    const now = this.replaceableCreatedAt();
     // Stored before it is published, so a Welcome that uses it can always be opened.
     this.ctx.store.saveKeyPackage({
       ref,

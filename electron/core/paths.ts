@@ -9,3 +9,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
   if (platform === "win32") return join(env["APPDATA"] ?? join(homedir(), "AppData", "Roaming"), APP_NAME);
   return join(env["XDG_CONFIG_HOME"] || join(homedir(), ".config"), APP_NAME);
 }
+
+/** The home of the one local stack every instance on this machine shares: BURROW_STACK_HOME, else `<app data>/stack`. */
+export function defaultStackHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  return env["BURROW_STACK_HOME"] || join(defaultDataDir(env, platform), "stack");
+}

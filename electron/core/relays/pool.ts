@@ -159,6 +159,14 @@ class RelayLink {
  * Every URL is taken in its normal form (shared/relayUrl.ts): `ws://h:1` and `ws://h:1/` are one
  * relay, one connection, one publish. `urls`, statuses and outcomes report normal forms.
  */
+export interface QueryAnswers {
+  /** Every distinct event any relay returned. */
+  events: Event[];
+  /** The relays (normal form) that answered with EOSE. */
+  answered: string[];
+  byRelay: Map<string, Event[]>;
+}
+
 export class RelayPool {
   private readonly links = new Map<string, RelayLink>();
   private readonly subscriptions = new Map<string, PersistentSubscription>();
@@ -270,8 +278,18 @@ export class RelayPool {
 
   /** Collects matching events from every connected relay until each sent EOSE, or the timeout. */
   async query(filters: Filter[], timeoutMs: number, urls: string[] = this.urls): Promise<Event[]> {
-    if (!this.enabled) return [];
+    return (await this.queryEach(filters, timeoutMs, urls)).events;
+  }
+
+  /**
+   * The same query, reporting per relay: `answered` lists the relays that sent EOSE (an empty answer
+   * counts), `byRelay` what each of them returned. A relay that could not be reached, closed the
+   * subscription or timed out did not answer.
+   */
+  async queryEach(filters: Filter[], timeoutMs: number, urls: string[] = this.urls): Promise<QueryAnswers> {
     const found = new Map<string, Event>();
+    const answers: QueryAnswers = { events: [], answered: [], byRelay: new Map() };
+    if (!this.enabled) return answers;
     await Promise.all(
       normalizeRelayUrls(urls).map(async (url) => {
         let borrowed: { relay: AbstractRelay; release(): void };
@@ -281,28 +299,49 @@ export class RelayPool {
           return;
         }
         const { relay, release } = borrowed;
-        await new Promise<void>((resolve) => {
+        const mine: Event[] = [];
+        const answered = await new Promise<boolean>((resolve) => {
+          let sub: Subscription | undefined;
           const timer = setTimeout(() => {
-            sub.close();
-            resolve();
+            sub?.close();
+            resolve(false);
           }, timeoutMs);
-          const sub = relay.subscribe(filters, {
-            onevent: (event) => found.set(event.id, event),
-            oneose: () => {
-              clearTimeout(timer);
-              sub.close();
-              resolve();
-            },
-            onclose: () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            eoseTimeout: timeoutMs,
-          });
+          if (!relay.connected) {
+            clearTimeout(timer);
+            resolve(false);
+            return;
+          }
+          try {
+            sub = relay.subscribe(filters, {
+              onevent: (event) => {
+                found.set(event.id, event);
+                mine.push(event);
+              },
+              oneose: () => {
+                clearTimeout(timer);
+                resolve(true);
+                sub?.close();
+              },
+              onclose: () => {
+                clearTimeout(timer);
+                resolve(false);
+              },
+              eoseTimeout: timeoutMs,
+            });
+          } catch {
+            // The connection closed under us: this relay did not answer.
+            clearTimeout(timer);
+            resolve(false);
+          }
         }).finally(release);
+        if (answered) {
+          answers.answered.push(url);
+          answers.byRelay.set(url, mine);
+        }
       }),
     );
-    return [...found.values()];
+    answers.events = [...found.values()];
+    return answers;
   }
 
   close(): void {
