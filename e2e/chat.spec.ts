@@ -1,13 +1,4 @@
-import type { Page } from "@playwright/test";
-import { expect, test } from "./host.js";
-
-async function signUp(page: Page, url: string): Promise<string> {
-  await page.goto(url);
-  await page.getByRole("button", { name: "Create account" }).click();
-  const npub = page.getByLabel("Your npub");
-  await expect(npub).toHaveText(/^npub1/);
-  return (await npub.textContent()) ?? "";
-}
+import { expect, test, signUp } from "./host.js";
 
 test("two_users_open_a_direct_chat_and_talk", async ({ browser, newHost }) => {
   const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);

@@ -7,18 +7,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { Page } from "@playwright/test";
-import { expect, startHost, test } from "./host.js";
+import { expect, startHost, test, signUp } from "./host.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-async function signUp(page: Page, url: string): Promise<string> {
-  await page.goto(url);
-  await page.getByRole("button", { name: "Create account" }).click();
-  const npub = page.getByLabel("Your npub");
-  await expect(npub).toHaveText(/^npub1/);
-  return (await npub.textContent()) ?? "";
-}
 
 /** A port on 127.0.0.1 with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
-import { test as base } from "@playwright/test";
+import { expect, test as base, type Page } from "@playwright/test";
 import { stopStack } from "../server/stack/localStack.js";
 import { startTestServer, type TestServer } from "../server/agent/api/testServer.js";
 import { startRelay, type RunningRelay } from "../server/relay/relay.js";
@@ -217,4 +217,13 @@ export const test = base.extend<
   },
 });
 
-export { expect } from "@playwright/test";
+export { expect };
+
+/** Opens the app at `url`, creates an account and returns its npub. */
+export async function signUp(page: Page, url: string): Promise<string> {
+  await page.goto(url);
+  await page.getByRole("button", { name: "Create account" }).click();
+  const npub = page.getByLabel("Your npub");
+  await expect(npub).toHaveText(/^npub1/);
+  return (await npub.textContent()) ?? "";
+}

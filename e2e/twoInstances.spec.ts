@@ -2,17 +2,9 @@
 // --port) share one local stack with no relay edited by hand; they chat both ways, and after either
 // restarts, chat and New Agent still work.
 import type { Page } from "@playwright/test";
-import { expect, test, type RunningInstance } from "./host.js";
+import { expect, test, type RunningInstance, signUp } from "./host.js";
 
 test.setTimeout(240_000);
-
-async function signUp(page: Page, url: string): Promise<string> {
-  await page.goto(url);
-  await page.getByRole("button", { name: "Create account" }).click();
-  const npub = page.getByLabel("Your npub");
-  await expect(npub).toHaveText(/^npub1/);
-  return (await npub.textContent()) ?? "";
-}
 
 async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByRole("textbox", { name: "Message" });

@@ -9,7 +9,7 @@ import { npubFromHex } from "../../shared/pubkeys.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
 import { generateKeys } from "./keys.js";
-import { coreIn, tempDir, waitForState } from "./testing.js";
+import { coreIn, tempDir, waitForState, withAccount } from "./testing.js";
 
 const pubkeyOf = (core: AppCore): string => {
   const auth = core.snapshot().state.auth;
@@ -39,8 +39,7 @@ describe("integration: no silent dead ends (real cores, embedded relay)", () => 
     relay = await startRelay({ port: 0 });
     for (const name of ["alice", "bob", "carol", "dave"]) {
       cores[name] = await coreIn(`${dir.path}/${name}`, 5, [relay.url], { infoToastMs: 300 });
-      await cores[name].dispatch({ type: "CreateAccount" });
-      await waitForState(cores[name], (s) => s.key_package.published, 15_000);
+      await withAccount(cores[name]);
     }
   });
   after(async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
-import { coreIn, tempDir, waitForState } from "./testing.js";
+import { coreIn, tempDir, waitForState, withAccount } from "./testing.js";
 
 const pubkeyOf = (core: AppCore): string => {
   const auth = core.snapshot().state.auth;
@@ -34,8 +34,7 @@ describe("groups of five cores", () => {
     relay = await startRelay({ port: 0 });
     for (const name of ["alice", "bob", "carol", "dave", "erin"]) {
       cores[name] = await coreIn(`${dir.path}/${name}`, 5, [relay.url]);
-      await cores[name].dispatch({ type: "CreateAccount" });
-      await waitForState(cores[name], (s) => s.key_package.published, 15_000);
+      await withAccount(cores[name]);
     }
   });
   after(async () => {

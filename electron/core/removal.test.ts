@@ -37,7 +37,7 @@ import {
 import { serializeRumor } from "./marmot/rumor.js";
 import { FileSecretStore } from "./secretStore.js";
 import { AccountStore } from "./storage/accountStore.js";
-import { FAST_TIMINGS, coreIn, tempDir, waitForState } from "./testing.js";
+import { FAST_TIMINGS, coreIn, tempDir, waitForState, withAccount } from "./testing.js";
 
 const pubkeyOf = (core: AppCore): string => {
   const auth = core.snapshot().state.auth;
@@ -120,8 +120,7 @@ describe("integration: removal and re-adding over a real relay", () => {
     relay = await startRelay({ port: 0 });
     for (const name of ["alice", "bob", "carol"]) {
       cores[name] = await coreIn(`${dir.path}/${name}`, 5, [relay.url]);
-      await cores[name].dispatch({ type: "CreateAccount" });
-      await waitForState(cores[name], (s) => s.key_package.published, 15_000);
+      await withAccount(cores[name]);
     }
     // Carol first after Alice: not the last leaf, so unpatched ts-mls fails rather than loops below.
     await cores["alice"]!.dispatch({ type: "CreateGroup", name: "Removal", description: "", members: [pubkeyOf(cores["carol"]!), pubkeyOf(cores["bob"]!)] });
@@ -260,8 +259,7 @@ describe("integration: a pathless commit from another v1 client", () => {
         timings: FAST_TIMINGS,
         log: (line) => logs[name]!.push(line),
       });
-      await cores[name].dispatch({ type: "CreateAccount" });
-      await waitForState(cores[name], (s) => s.key_package.published, 15_000);
+      await withAccount(cores[name]);
     }
   });
   after(async () => {

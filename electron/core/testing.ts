@@ -65,3 +65,10 @@ export function waitForState(core: AppCore, predicate: (state: AppState) => bool
     return new Error(`state not reached within ${timeoutMs} ms; last: ${last.length > 1500 ? `${last.slice(0, 1500)}…` : last}`);
   });
 }
+
+/** Creates an account on `core` (unless it has one) and waits until its KeyPackage is out. */
+export async function withAccount(core: AppCore, timeoutMs = 15_000): Promise<AppCore> {
+  if (core.snapshot().state.auth.status !== "logged_in") await core.dispatch({ type: "CreateAccount" });
+  await waitForState(core, (s) => s.auth.status === "logged_in" && s.key_package.published, timeoutMs);
+  return core;
+}
