@@ -1,5 +1,5 @@
 import type { AppState, ToastKind } from "../../shared/state.js";
-import type { Logger } from "./appCore.js";
+import type { Logger } from "./log.js";
 import type { Clock } from "./clock.js";
 import type { CoreTimings } from "./config.js";
 import type { CoreEvent } from "./events.js";

@@ -7,6 +7,7 @@ import { Account } from "./account.js";
 import type { EffectKind } from "./accountContext.js";
 import type { CoreEventListener } from "./events.js";
 import { systemClock, type Clock } from "./clock.js";
+import type { Logger } from "./log.js";
 import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
 import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
 import { initNostrCrypto } from "./marmot/index.js";
@@ -17,8 +18,7 @@ import { EffectTokens, type EffectToken } from "./tokens.js";
 
 export type { SecretStore } from "./secretStore.js";
 
-export type LogLine = Record<string, unknown> & { event: string };
-export type Logger = (line: LogLine) => void;
+export type { LogLine, Logger } from "./log.js";
 
 export interface AppCoreOptions {
   secretStore: SecretStore;

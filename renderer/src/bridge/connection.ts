@@ -1,17 +1,8 @@
 import type { BurrowBridge } from "../../../shared/ipc";
+import type { Connection, ConnectionStatus } from "./connectionTypes";
 import { connectWebSocket, tokenFromHash, webSocketUrl } from "./webSocketBridge";
 
-/**
- * `no_token` and `refused` need a new link from Burrow; `incompatible` means the page and the
- * host speak different contract versions. None of them is retried.
- */
-export type ConnectionStatus = "connecting" | "connected" | "disconnected" | "no_token" | "refused" | "incompatible";
-
-export interface Connection {
-  readonly bridge: BurrowBridge;
-  getStatus(): ConnectionStatus;
-  onStatus(listener: () => void): () => void;
-}
+export type { Connection, ConnectionStatus } from "./connectionTypes";
 
 function fixedConnection(bridge: BurrowBridge, status: ConnectionStatus): Connection {
   return { bridge, getStatus: () => status, onStatus: () => () => undefined };

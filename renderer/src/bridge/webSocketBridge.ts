@@ -1,7 +1,7 @@
 import type { AppAction, DispatchReply } from "../../../shared/actions";
 import { WS_PATH, type BurrowBridge, type ClientMessage, type HostMessage } from "../../../shared/ipc";
 import { CONTRACT_VERSION, type AppState, type StateSnapshot } from "../../../shared/state";
-import type { Connection, ConnectionStatus } from "./connection";
+import type { Connection, ConnectionStatus } from "./connectionTypes";
 
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
