@@ -1,15 +1,11 @@
 // e2e: the real renderer against real browser hosts, relay and agent server, on the dead ends of
 // issue 12: an unreachable agent API, long pastes, errors shown twice, headers, host restarts.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { expect, startHost, test, signUp } from "./host.js";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { join } from "node:path";
+import { expect, launchWebHost, startHost, stopProcess, test, signUp } from "./host.js";
 
 /** A port on 127.0.0.1 with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -100,31 +96,12 @@ interface OwnHost {
 
 /** The browser host as `npm start` runs it: no --port, so it keeps its data dir's port and token. */
 async function launchOwnHost(dataDir: string, relayUrl: string): Promise<OwnHost> {
-  const child = spawn(process.execPath, [join(root, "dist", "electron", "web.js"), "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl, "--agent-api", "http://127.0.0.1:9"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
   const logs: Record<string, unknown>[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("browser host did not report ready within 15 s")), 15_000);
-    child.once("exit", (code) => reject(new Error(`browser host exited early with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      logs.push(entry);
-      if (entry["event"] === "ready") {
-        clearTimeout(timer);
-        resolve(String(entry["url"]));
-      }
-    });
-  });
+  const { child, url } = await launchWebHost(["--data-dir", dataDir, "--relay", relayUrl, "--agent-api", "http://127.0.0.1:9"], logs);
   return { child, url, logs };
 }
 
-async function stopOwnHost(host: OwnHost): Promise<void> {
-  if (host.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => host.child.once("exit", resolve));
-  host.child.kill("SIGTERM");
-  await exited;
-}
+const stopOwnHost = (host: OwnHost): Promise<void> => stopProcess(host.child);
 
 test("e2e: a_host_restart_keeps_port_and_token_and_the_open_page_says_disconnected_until_it_reconnects", async ({ page, relay }) => {
   test.setTimeout(60_000);

@@ -24,9 +24,9 @@ export interface RunningHost {
   restart(): Promise<void>;
 }
 
-async function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl: string, agentApiUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = [join(root, "dist", "electron", "web.js"), "--port", "0", "--no-open", "--json", "--data-dir", dataDir, "--relay", relayUrl, "--agent-api", agentApiUrl];
-  const child = spawn(process.execPath, args, {
+/** Runs the browser host (`dist/electron/web.js`) with `hostArgs`, its JSON log lines into `logs`, until it reports ready. */
+export async function launchWebHost(hostArgs: string[], logs: Record<string, unknown>[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(root, "dist", "electron", "web.js"), "--no-open", "--json", ...hostArgs], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -44,7 +44,12 @@ async function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl
   return { child, url };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+function launch(dataDir: string, logs: Record<string, unknown>[], relayUrl: string, agentApiUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  return launchWebHost(["--port", "0", "--data-dir", dataDir, "--relay", relayUrl, "--agent-api", agentApiUrl], logs);
+}
+
+/** Ends a child process with SIGTERM and waits for its exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
@@ -66,11 +71,11 @@ export async function startHost(relayUrl: string, agentApiUrl: string): Promise<
     dataDir,
     logs,
     restart: async () => {
-      await stop(current.child);
+      await stopProcess(current.child);
       current = await launch(dataDir, logs, relayUrl, agentApiUrl);
     },
     stop: async () => {
-      await stop(current.child);
+      await stopProcess(current.child);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

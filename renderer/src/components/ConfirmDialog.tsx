@@ -1,4 +1,4 @@
-import { useId } from "react";
+import { useId, type ReactNode } from "react";
 import { useModalDialog } from "../hooks/useModalDialog";
 
 interface ConfirmDialogProps {
@@ -8,10 +8,14 @@ interface ConfirmDialogProps {
   confirmLabel: string;
   onCancel: () => void;
   onConfirm: () => void;
+  /** Shown under the message (e.g. a step to take before confirming). */
+  children?: ReactNode;
+  /** Buttons between Cancel and the confirming one. */
+  extraActions?: ReactNode;
 }
 
 /** A modal yes/no question about a step that cannot be undone; Cancel has the focus. */
-export function ConfirmDialog({ title, message, confirmLabel, onCancel, onConfirm }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, message, confirmLabel, onCancel, onConfirm, children, extraActions }: ConfirmDialogProps) {
   const dialog = useModalDialog();
   const headingId = useId();
   const messageId = useId();
@@ -32,10 +36,12 @@ export function ConfirmDialog({ title, message, confirmLabel, onCancel, onConfir
       <p id={messageId} className="warning">
         {message}
       </p>
+      {children}
       <div className="row dialog-actions">
         <button type="button" autoFocus onClick={onCancel}>
           Cancel
         </button>
+        {extraActions}
         <button type="button" className="danger" onClick={onConfirm}>
           {confirmLabel}
         </button>

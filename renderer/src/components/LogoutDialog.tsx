@@ -1,6 +1,6 @@
-import { useId, useState } from "react";
+import { useState } from "react";
 import { useDispatch } from "../hooks/useDispatch";
-import { useModalDialog } from "../hooks/useModalDialog";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { CopyButton } from "./CopyButton";
 
 interface LogoutDialogProps {
@@ -13,9 +13,6 @@ interface LogoutDialogProps {
  */
 export function LogoutDialog({ onCancel }: LogoutDialogProps) {
   const dispatch = useDispatch();
-  const dialog = useModalDialog();
-  const headingId = useId();
-  const messageId = useId();
   const [nsec, setNsec] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -27,22 +24,20 @@ export function LogoutDialog({ onCancel }: LogoutDialogProps) {
   };
 
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      aria-describedby={messageId}
-      className="dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        onCancel();
-      }}
+    <ConfirmDialog
+      title="Log out?"
+      message="Logging out deletes your private key from this device. Without a copy of it you cannot sign in to this account again, here or anywhere."
+      confirmLabel="Log out and delete key"
+      onCancel={onCancel}
+      onConfirm={() => void dispatch({ type: "Logout" })}
+      extraActions={
+        nsec === null && (
+          <button type="button" onClick={() => void exportKey()}>
+            Export key first
+          </button>
+        )
+      }
     >
-      <h2 id={headingId} className="dialog-heading">
-        Log out?
-      </h2>
-      <p id={messageId} className="warning">
-        Logging out deletes your private key from this device. Without a copy of it you cannot sign in to this account again, here or anywhere.
-      </p>
       {nsec !== null && (
         <>
           <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret">
@@ -56,19 +51,6 @@ export function LogoutDialog({ onCancel }: LogoutDialogProps) {
           {error}
         </p>
       )}
-      <div className="row dialog-actions">
-        <button type="button" autoFocus onClick={onCancel}>
-          Cancel
-        </button>
-        {nsec === null && (
-          <button type="button" onClick={() => void exportKey()}>
-            Export key first
-          </button>
-        )}
-        <button type="button" className="danger" onClick={() => void dispatch({ type: "Logout" })}>
-          Log out and delete key
-        </button>
-      </div>
-    </dialog>
+    </ConfirmDialog>
   );
 }

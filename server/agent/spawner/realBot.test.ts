@@ -16,28 +16,39 @@ import { filesHolding, holdsSecret, tempDir, vmRequest, waitFor } from "./testSu
 const BOT_ENTRY = fileURLToPath(new URL("../bot/main.js", import.meta.url));
 const READY_WITHIN_MS = 60_000;
 
-test("the_real_agent_bot_reaches_running_against_the_embedded_relay", { timeout: 4 * READY_WITHIN_MS }, async (t) => {
+/**
+ * A temp data dir, an embedded relay and a way to open spawners on that dir (the default agent entry is
+ * the bot beside this build), all closed after the test; null, with the test skipped saying why, when
+ * the bot is not built.
+ */
+async function realBotSetup(t: TestContext, prefix: string): Promise<{ dataDir: string; relay: Awaited<ReturnType<typeof startRelay>>; logs: SpawnerLogLine[]; open(): LocalSpawner } | null> {
   if (!existsSync(BOT_ENTRY)) {
     const reason = `the agent bot is not built (${BOT_ENTRY} is missing): run npx tsc -p tsconfig.build.json`;
     console.log(`# skipped: ${reason}`);
     t.skip(reason);
-    return;
+    return null;
   }
-  const dataDir = await tempDir("spawner-real-bot");
+  const dataDir = await tempDir(prefix);
   const relay = await startRelay({ port: 0 });
   const logs: SpawnerLogLine[] = [];
   const spawners: LocalSpawner[] = [];
-  const open = (): LocalSpawner => {
-    // The default agent entry is the bot beside this build.
-    const spawner = new LocalSpawner({ dataDir, bootTimeoutMs: READY_WITHIN_MS, log: (line) => logs.push(line) });
-    spawners.push(spawner);
-    return spawner;
-  };
   t.after(async () => {
     for (const spawner of spawners) await spawner.close();
     await relay.close();
     await rm(dataDir, { recursive: true, force: true });
   });
+  const open = (): LocalSpawner => {
+    const spawner = new LocalSpawner({ dataDir, bootTimeoutMs: READY_WITHIN_MS, log: (line) => logs.push(line) });
+    spawners.push(spawner);
+    return spawner;
+  };
+  return { dataDir, relay, logs, open };
+}
+
+test("the_real_agent_bot_reaches_running_against_the_embedded_relay", { timeout: 4 * READY_WITHIN_MS }, async (t) => {
+  const setup = await realBotSetup(t, "spawner-real-bot");
+  if (!setup) return;
+  const { dataDir, relay, logs, open } = setup;
 
   const spawner = open();
   const request = vmRequest([relay.url]);
@@ -80,26 +91,9 @@ describe("integration: agent keys at rest (real spawner, real bot)", () => {
   }
 
   test("a_running_agent_has_one_0600_copy_of_its_key_none_in_its_process_and_none_after_delete", { timeout: 4 * READY_WITHIN_MS }, async (t) => {
-    if (!existsSync(BOT_ENTRY)) {
-      const reason = `the agent bot is not built (${BOT_ENTRY} is missing): run npx tsc -p tsconfig.build.json`;
-      console.log(`# skipped: ${reason}`);
-      t.skip(reason);
-      return;
-    }
-    const dataDir = await tempDir("spawner-keys");
-    const relay = await startRelay({ port: 0 });
-    const logs: SpawnerLogLine[] = [];
-    const spawners: LocalSpawner[] = [];
-    const open = (): LocalSpawner => {
-      const spawner = new LocalSpawner({ dataDir, bootTimeoutMs: READY_WITHIN_MS, log: (line) => logs.push(line) });
-      spawners.push(spawner);
-      return spawner;
-    };
-    t.after(async () => {
-      for (const spawner of spawners) await spawner.close();
-      await relay.close();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    const setup = await realBotSetup(t, "spawner-keys");
+    if (!setup) return;
+    const { dataDir, relay, logs, open } = setup;
     const request = vmRequest([relay.url]);
     const secret = request.agent_secret_hex;
     const running = async (spawner: LocalSpawner, vmId: string): Promise<number> => {
