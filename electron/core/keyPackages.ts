@@ -105,11 +105,14 @@ export class KeyPackageManager {
     );
     if (!this.ctx.live()) return false;
     // One published before Burrow wrote `i` does not count: MDK 0.7 refuses it, so a fresh one replaces it.
-    const refOf = (event: Event): string | null => {
-      if (event.kind !== KEY_PACKAGE_KIND && event.kind !== ADDRESSABLE_KEY_PACKAGE_KIND) return null;
-      const row = this.ctx.store.findKeyPackageByEventId(event.id);
-      return row?.used_at === null && carriesRef(event, row.ref) ? row.ref : null;
-    };
+    // Looked up once per event: the same events are consulted per relay below.
+    const refs = new Map<string, string | null>();
+    for (const event of answers.events) {
+      if (refs.has(event.id)) continue;
+      const row = event.kind === KEY_PACKAGE_KIND || event.kind === ADDRESSABLE_KEY_PACKAGE_KIND ? this.ctx.store.findKeyPackageByEventId(event.id) : undefined;
+      refs.set(event.id, row?.used_at === null && carriesRef(event, row.ref) ? row.ref : null);
+    }
+    const refOf = (event: Event): string | null => refs.get(event.id) ?? null;
     const known = answers.events.filter((event) => refOf(event) !== null).sort((a, b) => b.created_at - a.created_at);
     const newest = known[0];
     if (!newest) return true;
