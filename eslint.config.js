@@ -8,7 +8,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:$
 
 const noNode = { group: nodeBuiltins.flatMap((name) => [name, `${name}/*`]), message: "Node modules are not allowed here (ARCHITECTURE.md import rules)." };
 const noElectron = { regex: "^electron(/.*)?$", message: "Only the Electron adapter (electron/main.ts, electron/preload.ts) may import electron." };
-const noElectronArea = { group: ["**/electron/**", "../electron/*", "**/server/**"], message: "The renderer talks to the core only through window.burrow and shared/." };
+const noElectronArea = { group: ["**/electron/**", "../electron/*", "**/server/**", "**/core/**", "**/hosts/**"], message: "The renderer talks to the core only through window.burrow and shared/." };
 
 export default tseslint.config(
   { ignores: ["dist/**", "release/**", "node_modules/**", "test-results/**", "playwright-report/**"] },
@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   {
     // The adapter's pure modules (app:// serving, window options) are unit-tested in plain Node: no electron either.
-    files: ["electron/core/**/*.ts", "electron/web.ts", "electron/web/**/*.ts", "electron/cli/**/*.ts", "server/**/*.ts", "electron/appProtocol.ts", "electron/windowOptions.ts"],
+    files: ["core/**/*.ts", "hosts/**/*.ts", "server/**/*.ts", "electron/appProtocol.ts", "electron/windowOptions.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
   },
   {

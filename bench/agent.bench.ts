@@ -3,9 +3,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AppCore, type LogLine } from "../electron/core/appCore.js";
-import { FileSecretStore } from "../electron/core/secretStore.js";
-import { waitForState } from "../electron/core/testing.js";
+import { AppCore, type LogLine, FileSecretStore } from "../core/index.js";
+import { waitForState } from "../core/testing.js";
 import { startTestServer } from "../server/agent/api/testServer.js";
 import { startRelay } from "../server/relay/relay.js";
 import { printTable, recordResults, type Measurement } from "./results.js";

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import type { NostrEvent } from "../electron/core/marmot/index.js";
+import type { NostrEvent } from "../core/marmot/index.js";
 
 export interface ChildRelay {
   url: string;

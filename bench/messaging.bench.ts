@@ -32,7 +32,7 @@ import {
   type MlsFramedMessage,
 } from "ts-mls";
 import type { AppState, StateSnapshot } from "../shared/state.js";
-import { AppCore, type LogLine } from "../electron/core/appCore.js";
+import { AppCore, type LogLine, FileSecretStore } from "../core/index.js";
 import {
   EpochKeyCache,
   MarmotError,
@@ -60,9 +60,8 @@ import {
   welcomeRumor,
   wrapGroupMessage,
   type NostrEvent,
-} from "../electron/core/marmot/index.js";
-import { FileSecretStore } from "../electron/core/secretStore.js";
-import { AccountStore, accountDatabasePath } from "../electron/core/storage/accountStore.js";
+} from "../core/marmot/index.js";
+import { AccountStore, accountDatabasePath } from "../core/storage/accountStore.js";
 import { publishAll, startChildRelay, type ChildRelay } from "./benchRelay.js";
 import { printTable, recordResults, type Measurement } from "./results.js";
 

@@ -24,9 +24,9 @@ export interface RunningHost {
   restart(): Promise<void>;
 }
 
-/** Runs the browser host (`dist/electron/web.js`) with `hostArgs`, its JSON log lines into `logs`, until it reports ready. */
+/** Runs the browser host (`dist/hosts/web/main.js`) with `hostArgs`, its JSON log lines into `logs`, until it reports ready. */
 export async function launchWebHost(hostArgs: string[], logs: Record<string, unknown>[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(root, "dist", "electron", "web.js"), "--no-open", "--json", ...hostArgs], {
+  const child = spawn(process.execPath, [join(root, "dist", "hosts", "web", "main.js"), "--no-open", "--json", ...hostArgs], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -20,8 +20,7 @@ import {
   type WebContents,
 } from "electron";
 import Store from "electron-store";
-import { AppCore, type LogLine } from "./core/appCore.js";
-import { PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv } from "./core/config.js";
+import { AppCore, type LogLine, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv } from "../core/index.js";
 import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppRequestHandler, isAppIndexUrl } from "./appProtocol.js";
 import { ElectronSecretStore } from "./secretStore.electron.js";
 import { PACKAGED_FORBIDDEN_SWITCHES, mainWebPreferences, packagedMenuTemplate } from "./windowOptions.js";

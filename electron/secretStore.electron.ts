@@ -4,7 +4,7 @@
 // and removed in 46.
 import { safeStorage } from "electron";
 import Store from "electron-store";
-import type { SecretStore } from "./core/appCore.js";
+import type { SecretStore } from "../core/index.js";
 
 interface SecretFile {
   /** base64 of safeStorage ciphertext; absent when no key is stored. */

@@ -48,7 +48,7 @@ if (!existsSync(join(root, "dist", "build-stamp.json"))) {
   const code = await run(process.execPath, [join(root, "scripts", "build.mjs")]);
   if (code !== 0) process.exit(code);
 }
-const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "electron", "core", "paths.js")).href);
+const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "paths.js")).href);
 const dataDir = resolve(dataDirIndex >= 0 && args[dataDirIndex + 1] ? args[dataDirIndex + 1] : defaultDataDir());
 let stackUse = null;
 
@@ -62,7 +62,7 @@ try {
   console.log(`  relay ${stack.relay_url}, agent API ${stack.agent_api_url}, spawner ${stack.spawner_url} (home ${stack.home})`);
 
   const cliDir = join(dataDir, "agent-demo");
-  const cli = (commandArgs, env) => capture("dist/electron/cli/main.js", [...commandArgs, "--data-dir", cliDir, "--relay", stack.relay_url, "--api-url", stack.agent_api_url], env);
+  const cli = (commandArgs, env) => capture("dist/hosts/cli/main.js", [...commandArgs, "--data-dir", cliDir, "--relay", stack.relay_url, "--api-url", stack.agent_api_url], env);
   const server = (commandArgs) => capture("dist/server/agent/main.js", [...commandArgs, "--data-dir", join(stack.home, "server")]);
 
   const npub = await stepped("demo identity", async () => {

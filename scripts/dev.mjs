@@ -27,7 +27,7 @@ console.log(`Local stack: relay ${stack.record.relay_url}, agent API ${stack.rec
 const children = [
   spawn(
     process.execPath,
-    [join(root, "dist", "electron", "web.js"), "--port", hostPort, "--no-open", "--token", token, "--dev-origin", viteOrigin, "--relay", stack.record.relay_url, "--agent-api", stack.record.agent_api_url, ...process.argv.slice(2)],
+    [join(root, "dist", "hosts", "web", "main.js"), "--port", hostPort, "--no-open", "--token", token, "--dev-origin", viteOrigin, "--relay", stack.record.relay_url, "--agent-api", stack.record.agent_api_url, ...process.argv.slice(2)],
     { cwd: root, stdio: "inherit" },
   ),
   spawn(bin("vite"), ["--host", "127.0.0.1", "--port", vitePort, "--strictPort"], {

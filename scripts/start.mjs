@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url";
 import { FETCH_ELECTRON_FLAG, findElectron } from "./electronBinary.mjs";
 import { root, run } from "./run.mjs";
 
-const SOURCES = ["shared", "electron", "renderer", "server", "vite.config.ts", "vite.preload.config.ts", "package.json"];
+const SOURCES = ["shared", "core", "electron", "hosts", "renderer", "server", "vite.config.ts", "vite.preload.config.ts", "package.json"];
 const stampPath = join(root, "dist", "build-stamp.json");
 
 function newestMtime(path) {
@@ -30,7 +30,7 @@ if (!buildIsCurrent()) {
 }
 
 const { ensureNativeModules } = await import(pathToFileURL(join(root, "scripts", "native.mjs")).href);
-const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "electron", "core", "paths.js")).href);
+const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "paths.js")).href);
 const { useLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
 const fetchElectron = process.argv.includes(FETCH_ELECTRON_FLAG);
 const args = process.argv.slice(2).filter((arg) => arg !== FETCH_ELECTRON_FLAG);
@@ -82,7 +82,7 @@ if (useElectron) {
 } else {
   console.log(`Electron cannot run here: ${electron.reason}. Burrow starts in the browser host instead (the same core and UI, in your browser).`);
   const hostArgs = dataDirIndex >= 0 ? args : ["--data-dir", dataDir, ...args];
-  code = await launch(process.execPath, [join(root, "dist", "electron", "web.js"), "--relay", relayUrl, "--agent-api", agentApiUrl, ...hostArgs]);
+  code = await launch(process.execPath, [join(root, "dist", "hosts", "web", "main.js"), "--relay", relayUrl, "--agent-api", agentApiUrl, ...hostArgs]);
 }
 const { others } = await stack.release();
 console.log(others > 0 ? `The local stack keeps running for ${others} other instance(s).` : "The local stack has stopped.");

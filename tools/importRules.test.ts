@@ -40,9 +40,9 @@ const importElectron = `import { app } from "electron";\nexport const name = app
 const importNode = `import { readFileSync } from "node:fs";\nexport const text = readFileSync("x", "utf8");\n`;
 
 test("core_importing_electron_fails_lint_and_typecheck", async () => {
-  const lint = await lintErrors("electron/core/forbidden.ts", importElectron);
+  const lint = await lintErrors("core/forbidden.ts", importElectron);
   assert.ok(lint.some((e) => e.startsWith("no-restricted-imports")), lint.join("\n"));
-  const types = typeErrors("tsconfig.core.json", "electron/core/forbidden.ts", importElectron);
+  const types = typeErrors("tsconfig.core.json", "core/forbidden.ts", importElectron);
   assert.ok(types.some((e) => /not a module/.test(e)), types.join("\n"));
 });
 

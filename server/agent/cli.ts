@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { nip19 } from "nostr-tools";
-import { defaultDataDir } from "../../electron/core/paths.js";
+import { defaultDataDir } from "../../core/index.js";
 import { DEFAULT_MAX_FUTURE_SECONDS, parseMaxFutureSeconds, startRelay } from "../relay/relay.js";
 import { AgentService, DEFAULT_MAX_AGENTS, type Log } from "./api/agentService.js";
 import { startAgentApi } from "./api/httpServer.js";

@@ -26,7 +26,7 @@ import { EventRepositorySqlite } from "@nostr-relay/event-repository-sqlite";
 import { Validator } from "@nostr-relay/validator";
 import { WebSocketServer } from "ws";
 import type { RawData, WebSocket } from "ws";
-import { initNostrCrypto, verifySignature } from "../../electron/core/marmot/nostrCrypto.js";
+import { initNostrCrypto, verifySignature } from "../../core/marmot/index.js";
 
 // The library checks signatures in pure JS (~2 ms each), which capped ingest near 440 events/s.
 // Checking them through libsecp256k1 (nostr-wasm, as the core does) is several times faster. The

@@ -1,6 +1,6 @@
 // `npm run stack -- status|stop [--home DIR] [--json]`: the local stack every instance on this machine shares.
 import { parseArgs } from "node:util";
-import { defaultStackHome } from "../../electron/core/paths.js";
+import { defaultStackHome } from "../../core/index.js";
 import { stackStatus, stopStack } from "./localStack.js";
 
 const USAGE = `usage: npm run stack -- status|stop [--home DIR] [--json]

@@ -3,8 +3,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
-import { HTTP_AUTH_KIND } from "../../../electron/core/agent/nip98.js";
-import { verifySignature } from "../../../electron/core/marmot/nostrCrypto.js";
+import { HTTP_AUTH_KIND, verifySignature } from "../../../core/marmot/index.js";
 import type { AgentStore } from "../store/agentStore.js";
 
 /** Accepted distance between an auth event's created_at and our clock, either way. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { tempDir } from "../../../electron/core/testing.js";
+import { tempDir } from "../../../core/testing.js";
 import { SecretBox } from "./secretBox.js";
 
 const AGENT_KEY = "ab".repeat(32);

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nip98Header } from "../../../electron/core/agent/nip98.js";
+import { nip98Header } from "../../../core/marmot/index.js";
 import { LocalSpawner, type FaultConfig } from "../spawner/localSpawner.js";
 import { openAgentStore } from "../store/kyselyStore.js";
 import type { AgentStore } from "../store/agentStore.js";

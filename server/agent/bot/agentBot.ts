@@ -5,12 +5,7 @@ import { join } from "node:path";
 import { MAX_MESSAGE_LENGTH, isRelayUrl } from "../../../shared/actions.js";
 import { parsePubkeyInput } from "../../../shared/pubkeys.js";
 import type { AgentStartupPhase, AppState, StateSnapshot } from "../../../shared/state.js";
-import { AppCore, type Logger, type SecretStore } from "../../../electron/core/appCore.js";
-import type { CoreTimings } from "../../../electron/core/config.js";
-import type { CoreEvent } from "../../../electron/core/events.js";
-import { parsePrivateKey } from "../../../electron/core/keys.js";
-import { FileSecretStore } from "../../../electron/core/secretStore.js";
-import { SerialQueue } from "../../../electron/core/serialQueue.js";
+import { AppCore, type Logger, type SecretStore, type CoreTimings, type CoreEvent, parsePrivateKey, FileSecretStore, SerialQueue } from "../../../core/index.js";
 import { ReplyJournal, type PendingReply } from "./replyJournal.js";
 import { apology, echoResponder, type ChatTurn, type Responder } from "./responder.js";
 

@@ -12,8 +12,7 @@
 //   {"event":"fatal","message":M}          bad arguments (exit 2) or a failed start (exit 1), also on stderr
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import type { LogLine } from "../../../electron/core/appCore.js";
-import { parsePrivateKey } from "../../../electron/core/keys.js";
+import { type LogLine, parsePrivateKey } from "../../../core/index.js";
 import { AgentBotConfigError, startAgentBot, type AgentBot } from "./agentBot.js";
 import { responderFromEnv, type Responder } from "./responder.js";
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import type { LogLine } from "../../../electron/core/appCore.js";
-import { tempDir } from "../../../electron/core/testing.js";
+import type { LogLine } from "../../../core/index.js";
+import { tempDir } from "../../../core/testing.js";
 import { DONE_IDS_KEPT, ReplyJournal } from "./replyJournal.js";
 
 const entry = (id: string, createdAt = 1) => ({ id, chat_id: "c".repeat(64), text: `text ${id}`, created_at: createdAt });

@@ -2,7 +2,7 @@
 // restart answers what an interrupted run had not, and never answers the same message twice.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Logger } from "../../../electron/core/appCore.js";
+import type { Logger } from "../../../core/index.js";
 
 /** An owner message the bot has taken on and not yet answered. */
 export interface PendingReply {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { LogLine } from "../../../electron/core/appCore.js";
+import type { LogLine } from "../../../core/index.js";
 import { startFakeOpenAi, type FakeOpenAi } from "./fakeOpenAi.js";
 import { SYSTEM_PROMPT, chatCompletionsUrl, echoResponder, echoSnippet, openAiResponder, responderFromEnv } from "./responder.js";
 

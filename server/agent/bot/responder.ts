@@ -1,6 +1,6 @@
 // What the agent says back: a deterministic echo by default, an OpenAI-compatible chat endpoint
 // when one is configured. A responder never throws for a failing model: it answers with an apology.
-import type { Logger } from "../../../electron/core/appCore.js";
+import type { Logger } from "../../../core/index.js";
 
 /** One earlier message of the chat, oldest first: the owner's are `user`, the agent's `assistant`. */
 export interface ChatTurn {

@@ -6,7 +6,7 @@ import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "../../../electron/core/paths.js";
+import { defaultDataDir } from "../../../core/index.js";
 import { startSpawnerService } from "./service.js";
 import type { SpawnerLogLine } from "./localSpawner.js";
 import { closeOnSignals } from "../../signals.js";

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type { Generated, Selectable } from "kysely";
 import pg from "pg";
-import { defaultDataDir } from "../../../electron/core/paths.js";
+import { defaultDataDir } from "../../../core/index.js";
 import type { AgentState, StartupPhase } from "../types.js";
 import type { AgentRow, AgentStore, AllowlistAuditRow, AllowlistRow, NewAgent } from "./agentStore.js";
 

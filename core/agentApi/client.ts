@@ -1,0 +1,141 @@
+// The agent API client: NIP-98-signed requests, answers checked field by field, typed errors with
+// one table of user messages (Pika's core/agent.rs).
+import type { AgentStartupPhase } from "../../shared/state.js";
+import { nip98Header } from "../marmot/nip98.js";
+
+export type AgentErrorKind =
+  | "auth"
+  | "not_allowlisted"
+  | "not_found_after_create"
+  | "still_starting"
+  | "invalid_response"
+  | "requires_local_signer"
+  | "request_failed"
+  | "network";
+
+export class AgentApiError extends Error {
+  constructor(
+    readonly kind: AgentErrorKind,
+    readonly detail = "",
+    readonly status: number | null = null,
+  ) {
+    super(detail ? `${kind}: ${detail}` : kind);
+    this.name = "AgentApiError";
+  }
+
+  toUserMessage(): string {
+    return agentErrorMessage(this.kind, this.detail);
+  }
+}
+
+/** Every user-facing agent error string lives here. */
+export function agentErrorMessage(kind: AgentErrorKind, detail = ""): string {
+  switch (kind) {
+    case "auth":
+      return "Agent auth failed. Please sign in again.";
+    case "not_allowlisted":
+      return "This account is not allowlisted for agents.";
+    case "not_found_after_create":
+      return "Agent was not found after creation. Try again.";
+    case "still_starting":
+      return "Agent is still starting. Try again in a moment.";
+    case "invalid_response":
+      return "Agent API returned an invalid response.";
+    case "requires_local_signer":
+      return "Agent requires local key signer.";
+    case "request_failed":
+      return `Agent request failed: ${detail}`;
+    case "network":
+      return `Network error while starting agent: ${detail}`;
+  }
+}
+
+export type AgentApiState = "creating" | "ready" | "error";
+
+export interface AgentInfo {
+  agent_id: string;
+  vm_id: string | null;
+  state: AgentApiState;
+  startup_phase: AgentStartupPhase | null;
+  error: string | null;
+}
+
+/** A response as the flow needs it: the status, and the agent when the body carried one. */
+export interface AgentResponse {
+  status: number;
+  agent: AgentInfo | null;
+  error: string | null;
+}
+
+const PHASES = new Set<string>(["requested", "provisioning_vm", "booting_guest", "waiting_for_service_ready", "waiting_for_keypackage_publish", "ready", "failed"]);
+
+function parseAgent(body: Record<string, unknown>): AgentInfo | null {
+  const { agent_id, vm_id, state, startup_phase, error } = body;
+  if (typeof agent_id !== "string" || !/^npub1[02-9ac-hj-np-z]{58}$/.test(agent_id)) return null;
+  if (vm_id !== null && vm_id !== undefined && typeof vm_id !== "string") return null;
+  if (state !== "creating" && state !== "ready" && state !== "error") return null;
+  return {
+    agent_id,
+    vm_id: typeof vm_id === "string" ? vm_id : null,
+    state,
+    startup_phase: typeof startup_phase === "string" && PHASES.has(startup_phase) ? (startup_phase as AgentStartupPhase) : null,
+    error: typeof error === "string" ? error.slice(0, 300) : null,
+  };
+}
+
+export interface AgentApiClientOptions {
+  baseUrl: string;
+  secretKey: Uint8Array;
+  timeoutMs: number;
+}
+
+export class AgentApiClient {
+  /** HTTP requests made so far (the benchmark reports requests per flow). */
+  requests = 0;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: AgentApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+  }
+
+  ensure(): Promise<AgentResponse> {
+    return this.call("POST", "/v1/agents/ensure");
+  }
+
+  me(): Promise<AgentResponse> {
+    return this.call("GET", "/v1/agents/me");
+  }
+
+  recover(): Promise<AgentResponse> {
+    return this.call("POST", "/v1/agents/me/recover");
+  }
+
+  /** Any HTTP answer with a JSON body comes back (the flow decides what a status means); transport failures throw `network`. */
+  private async call(method: "GET" | "POST", path: string): Promise<AgentResponse> {
+    const url = `${this.baseUrl}${path}`;
+    this.requests += 1;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { Authorization: nip98Header(url, method, this.options.secretKey), Accept: "application/json" },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = error instanceof Error && error.name === "TimeoutError" ? "the agent API did not answer in time" : (cause?.code ?? cause?.message ?? String(error));
+      throw new AgentApiError("network", reason);
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new AgentApiError("invalid_response", `status ${response.status} without a JSON body`, response.status);
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new AgentApiError("invalid_response", "body is not an object", response.status);
+    const record = body as Record<string, unknown>;
+    const agent = parseAgent(record);
+    if ((response.status === 200 || response.status === 202) && !agent) throw new AgentApiError("invalid_response", `status ${response.status} without an agent`, response.status);
+    return { status: response.status, agent, error: typeof record["error"] === "string" ? record["error"] : null };
+  }
+}
