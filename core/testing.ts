@@ -3,10 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AppState, StateSnapshot } from "../shared/state.js";
-import { AppCore, type AppCoreOptions } from "./appCore.js";
-import type { CoreTimings } from "./config.js";
-import { waitForState as waitUntil } from "./waitForState.js";
-import { FileSecretStore } from "./secretStore.js";
+import { AppCore, type AppCoreOptions } from "./app/appCore.js";
+import type { CoreTimings } from "./base/config.js";
+import { waitForState as waitUntil } from "./base/waitForState.js";
+import { FileSecretStore } from "./base/secretStore.js";
 
 export async function tempDir(prefix = "burrow-test-"): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));

@@ -48,7 +48,7 @@ if (!existsSync(join(root, "dist", "build-stamp.json"))) {
   const code = await run(process.execPath, [join(root, "scripts", "build.mjs")]);
   if (code !== 0) process.exit(code);
 }
-const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "paths.js")).href);
+const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "base", "paths.js")).href);
 const dataDir = resolve(dataDirIndex >= 0 && args[dataDirIndex + 1] ? args[dataDirIndex + 1] : defaultDataDir());
 let stackUse = null;
 

@@ -16,7 +16,7 @@ async function built(path) {
 
 /** The stack home of this environment. */
 export async function stackHome() {
-  const { defaultStackHome } = await built(join("core", "paths.js"));
+  const { defaultStackHome } = await built(join("core", "base", "paths.js"));
   return defaultStackHome();
 }
 

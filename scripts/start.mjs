@@ -30,7 +30,7 @@ if (!buildIsCurrent()) {
 }
 
 const { ensureNativeModules } = await import(pathToFileURL(join(root, "scripts", "native.mjs")).href);
-const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "paths.js")).href);
+const { defaultDataDir } = await import(pathToFileURL(join(root, "dist", "core", "base", "paths.js")).href);
 const { useLocalStack } = await import(pathToFileURL(join(root, "scripts", "stack.mjs")).href);
 const fetchElectron = process.argv.includes(FETCH_ELECTRON_FLAG);
 const args = process.argv.slice(2).filter((arg) => arg !== FETCH_ELECTRON_FLAG);

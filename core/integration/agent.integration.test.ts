@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { startTestServer, type TestServer } from "../../server/agent/api/testServer.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "../appCore.js";
+import type { AppCore } from "../app/appCore.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
 
 /** Clicks New Agent and waits for that flow to end (busy seen, then cleared). */

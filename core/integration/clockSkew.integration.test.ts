@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "../appCore.js";
-import { DEFAULT_TIMINGS } from "../config.js";
+import type { AppCore } from "../app/appCore.js";
+import { DEFAULT_TIMINGS } from "../base/config.js";
 import { AccountStore } from "../storage/accountStore.js";
 import { coreIn, skewedClock, tempDir, waitForState } from "../testing.js";
 

@@ -7,8 +7,8 @@ import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { MAX_MESSAGE_LENGTH } from "../../shared/actions.js";
 import { npubFromHex } from "../../shared/pubkeys.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "../appCore.js";
-import { generateKeys } from "../keys.js";
+import type { AppCore } from "../app/appCore.js";
+import { generateKeys } from "../base/keys.js";
 import { coreIn, tempDir, waitForState, withAccount } from "../testing.js";
 
 const pubkeyOf = (core: AppCore): string => {

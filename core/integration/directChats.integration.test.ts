@@ -7,8 +7,8 @@ import { WebSocketServer } from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { RelayPool } from "../relays/pool.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "../appCore.js";
-import type { CoreEvent } from "../events.js";
+import type { AppCore } from "../app/appCore.js";
+import type { CoreEvent } from "../base/events.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
 
 const npubOf = (state: AppState): string => (state.auth.status === "logged_in" ? state.auth.npub : "");

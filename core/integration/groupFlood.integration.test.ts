@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import type { Event } from "nostr-tools/core";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore, LogLine } from "../appCore.js";
+import type { AppCore, LogLine } from "../app/appCore.js";
 import { generateSecretKey, signEvent } from "../marmot/index.js";
 import { RelayPool } from "../relays/pool.js";
 import { coreIn, skewedClock, tempDir, waitForState } from "../testing.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
-import type { AppCore } from "../appCore.js";
+import type { AppCore } from "../app/appCore.js";
 import { coreIn, tempDir, waitForState, withAccount } from "../testing.js";
 
 const pubkeyOf = (core: AppCore): string => {

@@ -12,7 +12,7 @@ import { keyPackageRelayListRelays } from "../marmot/keyPackage.js";
 import { RelayPool } from "../relays/pool.js";
 import { AccountStore } from "../storage/accountStore.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
-import type { AppCore } from "../appCore.js";
+import type { AppCore } from "../app/appCore.js";
 
 describe("integration: relays that change", () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -8,7 +8,7 @@ import * as unpatched from "ts-mls-unpatched";
 import WebSocket from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
-import { AppCore } from "../appCore.js";
+import { AppCore } from "../app/appCore.js";
 import {
   EpochKeyCache,
   GROUP_EVENT_KIND,
@@ -35,7 +35,7 @@ import {
   type NostrEvent,
 } from "../marmot/index.js";
 import { serializeRumor } from "../marmot/rumor.js";
-import { FileSecretStore } from "../secretStore.js";
+import { FileSecretStore } from "../base/secretStore.js";
 import { AccountStore } from "../storage/accountStore.js";
 import { FAST_TIMINGS, coreIn, tempDir, waitForState, withAccount } from "../testing.js";
 

@@ -4,7 +4,7 @@ import type { Filter } from "nostr-tools/filter";
 import WebSocket from "ws";
 import { normalizeRelayUrl, normalizeRelayUrls } from "../../shared/relayUrl.js";
 import type { RelayStatus } from "../../shared/state.js";
-import type { Logger } from "../log.js";
+import type { Logger } from "../base/log.js";
 
 export interface RelayPoolOptions {
   log?: Logger;

@@ -1,11 +1,11 @@
 import type { AppState, ToastKind } from "../../shared/state.js";
-import type { Logger } from "../log.js";
-import type { Clock } from "../clock.js";
-import type { CoreTimings } from "../config.js";
-import type { CoreEvent } from "../events.js";
+import type { Logger } from "../base/log.js";
+import type { Clock } from "../base/clock.js";
+import type { CoreTimings } from "../base/config.js";
+import type { CoreEvent } from "../base/events.js";
 import type { RelayPool } from "../relays/pool.js";
 import type { AccountStore } from "../storage/accountStore.js";
-import type { EffectTokens } from "../tokens.js";
+import type { EffectTokens } from "../base/tokens.js";
 
 export type EffectKind = "session" | "key_package_publish" | "create_chat" | "agent_probe" | "agent_flow" | "group_update";
 

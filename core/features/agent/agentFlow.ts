@@ -5,7 +5,7 @@ import type { DispatchReply } from "../../../shared/actions.js";
 import { toUserMessage } from "../../../shared/errors.js";
 import type { AgentAccess, AgentFlowPhase } from "../../../shared/state.js";
 import type { AccountContext, EffectKind } from "../../state/context.js";
-import type { EffectToken } from "../../tokens.js";
+import type { EffectToken } from "../../base/tokens.js";
 import { AgentApiClient, AgentApiError, type AgentInfo, type AgentResponse } from "../../agentApi/client.js";
 
 export interface AgentFlowHooks {

@@ -1,25 +1,25 @@
-import { actionTag, parseAction, type AppAction, type DispatchReply } from "../shared/actions.js";
-import { toUserMessage, type CoreErrorCode } from "../shared/errors.js";
-import { CONTRACT_VERSION, type AppState, type StateSnapshot, type ToastKind } from "../shared/state.js";
+import { actionTag, parseAction, type AppAction, type DispatchReply } from "../../shared/actions.js";
+import { toUserMessage, type CoreErrorCode } from "../../shared/errors.js";
+import { CONTRACT_VERSION, type AppState, type StateSnapshot, type ToastKind } from "../../shared/state.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { NetworkStatus, RelayStatus } from "../shared/state.js";
+import type { NetworkStatus, RelayStatus } from "../../shared/state.js";
 import { Account } from "./account.js";
-import type { EffectKind } from "./state/context.js";
-import type { CoreEventListener } from "./events.js";
-import type { AgentResponse } from "./agentApi/client.js";
-import { systemClock, type Clock } from "./clock.js";
-import type { Logger } from "./log.js";
-import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "./config.js";
-import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "./keys.js";
-import { initNostrCrypto } from "./marmot/index.js";
-import { RelayPool } from "./relays/pool.js";
-import type { SecretStore } from "./secretStore.js";
-import { AccountStore } from "./storage/accountStore.js";
-import { EffectTokens, type EffectToken } from "./tokens.js";
+import type { EffectKind } from "../state/context.js";
+import type { CoreEventListener } from "../base/events.js";
+import type { AgentResponse } from "../agentApi/client.js";
+import { systemClock, type Clock } from "../base/clock.js";
+import type { Logger } from "../base/log.js";
+import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "../base/config.js";
+import { encodeNsec, generateKeys, parsePrivateKey, type LocalKeys } from "../base/keys.js";
+import { initNostrCrypto } from "../marmot/index.js";
+import { RelayPool } from "../relays/pool.js";
+import type { SecretStore } from "../base/secretStore.js";
+import { AccountStore } from "../storage/accountStore.js";
+import { EffectTokens, type EffectToken } from "../base/tokens.js";
 
-export type { SecretStore } from "./secretStore.js";
+export type { SecretStore } from "../base/secretStore.js";
 
-export type { LogLine, Logger } from "./log.js";
+export type { LogLine, Logger } from "../base/log.js";
 
 export interface AppCoreOptions {
   secretStore: SecretStore;

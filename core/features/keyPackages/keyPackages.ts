@@ -2,9 +2,9 @@
 // whenever one of our relays lacks them; rotated after a Welcome used one.
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
-import { unixSeconds } from "./clock.js";
-import { CLIENT_NAME } from "./config.js";
-import type { AccountContext, EffectKind } from "./state/context.js";
+import { unixSeconds } from "../../base/clock.js";
+import { CLIENT_NAME } from "../../base/config.js";
+import type { AccountContext, EffectKind } from "../../state/context.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
   KEY_PACKAGE_KIND,
@@ -18,11 +18,11 @@ import {
   serializeKeyPackageBundle,
   signEvent,
   type KeyPackageBundle,
-} from "./marmot/index.js";
-import { describeError } from "./marmot/errors.js";
-import { keyPackageRelayListRelays } from "./marmot/keyPackage.js";
-import { normalizeRelayUrls } from "../shared/relayUrl.js";
-import type { EffectToken } from "./tokens.js";
+} from "../../marmot/index.js";
+import { describeError } from "../../marmot/errors.js";
+import { keyPackageRelayListRelays } from "../../marmot/keyPackage.js";
+import { normalizeRelayUrls } from "../../../shared/relayUrl.js";
+import type { EffectToken } from "../../base/tokens.js";
 
 const D_TAG_KEY = "key_package_d_tag";
 const LAST_REPLACEABLE_KEY = "key_package_last_created_at";

@@ -3,14 +3,14 @@
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import type { MlsMessage } from "ts-mls";
-import type { ChatAction, DispatchReply, GroupAction } from "../shared/actions.js";
-import { toUserMessage } from "../shared/errors.js";
-import { npubFromHex, parsePubkeyInput } from "../shared/pubkeys.js";
-import type { ChatSummary, MessageView, ProfileView } from "../shared/state.js";
-import type { AccountContext } from "./state/context.js";
-import type { CoreEvent } from "./events.js";
-import { AgentManager } from "./features/agent/agentFlow.js";
-import { KeyPackageManager, type KeyPackagePublished } from "./keyPackages.js";
+import type { ChatAction, DispatchReply, GroupAction } from "../../shared/actions.js";
+import { toUserMessage } from "../../shared/errors.js";
+import { npubFromHex, parsePubkeyInput } from "../../shared/pubkeys.js";
+import type { ChatSummary, MessageView, ProfileView } from "../../shared/state.js";
+import type { AccountContext } from "../state/context.js";
+import type { CoreEvent } from "../base/events.js";
+import { AgentManager } from "../features/agent/agentFlow.js";
+import { KeyPackageManager, type KeyPackagePublished } from "../features/keyPackages/keyPackages.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
   CHAT_MESSAGE_KIND,
@@ -51,18 +51,18 @@ import {
   type GroupEventKey,
   type Rumor,
   type MarmotGroupData,
-} from "./marmot/index.js";
-import { MarmotError, describeError } from "./marmot/errors.js";
-import { serializeRumor } from "./marmot/rumor.js";
-import { groupEventGroupId } from "./marmot/groupEvents.js";
-import { keyPackageRelayListRelays } from "./marmot/keyPackage.js";
-import { SerialQueue } from "./serialQueue.js";
-import { normalizeRelayUrl, normalizeRelayUrls, sameRelayUrl } from "../shared/relayUrl.js";
-import { unixSeconds } from "./clock.js";
-import type { RelayPool } from "./relays/pool.js";
-import type { GroupInput, GroupRow, MessageRow } from "./storage/accountStore.js";
-import type { EffectToken } from "./tokens.js";
-import type { EffectKind } from "./state/context.js";
+} from "../marmot/index.js";
+import { MarmotError, describeError } from "../marmot/errors.js";
+import { serializeRumor } from "../marmot/rumor.js";
+import { groupEventGroupId } from "../marmot/groupEvents.js";
+import { keyPackageRelayListRelays } from "../marmot/keyPackage.js";
+import { SerialQueue } from "../base/serialQueue.js";
+import { normalizeRelayUrl, normalizeRelayUrls, sameRelayUrl } from "../../shared/relayUrl.js";
+import { unixSeconds } from "../base/clock.js";
+import type { RelayPool } from "../relays/pool.js";
+import type { GroupInput, GroupRow, MessageRow } from "../storage/accountStore.js";
+import type { EffectToken } from "../base/tokens.js";
+import type { EffectKind } from "../state/context.js";
 
 type ClientState = Awaited<ReturnType<typeof deserializeGroupState>>;
 

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { getPublicKey, nip19 } from "nostr-tools";
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { AppState, StateSnapshot } from "../shared/state.js";
+import type { AppState, StateSnapshot } from "../../shared/state.js";
 import type { AppCore } from "./appCore.js";
-import { coreIn, tempDir, waitForState } from "./testing.js";
+import { coreIn, tempDir, waitForState } from "../testing.js";
 
 /** The key file is removed right after the logged-out state is pushed; give the disk a moment. */
 async function keyFileGone(dataDir: string): Promise<void> {

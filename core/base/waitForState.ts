@@ -1,5 +1,5 @@
-import type { AppState, StateSnapshot } from "../shared/state.js";
-import type { AppCore } from "./appCore.js";
+import type { AppState, StateSnapshot } from "../../shared/state.js";
+import type { AppCore } from "../app/appCore.js";
 
 /**
  * Resolves with the first pushed snapshot (the current one included) whose state satisfies
