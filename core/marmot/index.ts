@@ -129,7 +129,7 @@ export {
 } from "./groupEvents.js";
 
 /** Send/receive paths tying group.ts and groupEvents.ts together. */
-export { receiveGroupEvent, sendRumor, wrapCommit, type ReceivedGroupEvent } from "./messaging.js";
+export { epochKeyFor, receiveGroupEvent, sendRumor, wrapCommit, wrapInEpoch, type ReceivedGroupEvent } from "./messaging.js";
 
 /** NIP-98 HTTP auth headers (the agent API). */
 export { HTTP_AUTH_KIND, nip98Header } from "./nip98.js";

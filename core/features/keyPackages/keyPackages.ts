@@ -2,32 +2,27 @@
 // whenever one of our relays lacks them; rotated after a Welcome used one.
 import { bytesToHex, randomBytes } from "@noble/hashes/utils.js";
 import type { Event } from "nostr-tools/core";
-import { unixSeconds } from "../../base/clock.js";
 import { CLIENT_NAME } from "../../base/config.js";
-import type { AccountContext, EffectKind } from "../../state/context.js";
+import { CoreError } from "../../base/errors.js";
+import type { AccountContext } from "../../state/context.js";
 import {
   ADDRESSABLE_KEY_PACKAGE_KIND,
   KEY_PACKAGE_KIND,
   KEY_PACKAGE_RELAY_LIST_KIND,
-  deserializeKeyPackageBundle,
   generateKeyPackage,
   keyPackageDeletionTemplate,
   keyPackageEventTemplates,
   keyPackageRef,
+  keyPackageRelayListRelays,
   keyPackageRelayListTemplate,
   serializeKeyPackageBundle,
   signEvent,
-  type KeyPackageBundle,
 } from "../../marmot/index.js";
 import { describeError } from "../../marmot/errors.js";
-import { keyPackageRelayListRelays } from "../../marmot/keyPackage.js";
 import { normalizeRelayUrls } from "../../../shared/relayUrl.js";
-import type { EffectToken } from "../../base/tokens.js";
 
 const D_TAG_KEY = "key_package_d_tag";
 const LAST_REPLACEABLE_KEY = "key_package_last_created_at";
-
-export type KeyPackagePublished = { token: EffectToken<EffectKind>; ok: true } | { token: EffectToken<EffectKind>; ok: false; error: string };
 
 /** Exactly one `i` tag, with exactly our ref. */
 function carriesRef(event: Event, ref: string): boolean {
@@ -46,29 +41,44 @@ function sameRelays(a: readonly string[], b: readonly string[]): boolean {
   return left.size === right.size && [...left].every((url) => right.has(url));
 }
 
-export class KeyPackageManager {
+export class KeyPackages {
   private checking = false;
   /** Asked again while a check ran (e.g. the relay list changed): check once more after it. */
   private recheck = false;
+  private readonly waiters: Array<{ resolve(): void; reject(error: Error): void }> = [];
+  private retry: { cancel(): void } | null = null;
 
   constructor(
     private readonly ctx: AccountContext,
-    /** Reports every publish result to the account, which drops stale ones. */
-    private readonly onPublished: (result: KeyPackagePublished) => void,
+    /** A failed publish is due to be tried again (with everything else a reconnect retries). */
+    private readonly retryDue: () => void,
   ) {}
 
-  /** The private bundle of one of our KeyPackages, by the id of an event that carried it. */
-  bundleForEvent(eventId: string): { ref: string; bundle: KeyPackageBundle } | null {
-    const row = this.ctx.store.findKeyPackageByEventId(eventId);
-    return row ? { ref: row.ref, bundle: deserializeKeyPackageBundle(row.private) } : null;
+  /** Checks every relay for our KeyPackage, logging (not throwing) a failed check. */
+  check(): void {
+    void this.ensurePublished().catch((error: unknown) => this.ctx.log({ event: "key_package_check_failed", error: describeError(error) }));
   }
 
-  /** Any bundle we still hold, newest first: Welcomes without an `e` tag are tried against these. */
-  activeBundles(): Array<{ ref: string; bundle: KeyPackageBundle }> {
-    return this.ctx.store
-      .listActiveKeyPackages()
-      .reverse()
-      .map((row) => ({ ref: row.ref, bundle: deserializeKeyPackageBundle(row.private) }));
+  /** Resolves once our KeyPackage is out (publishing it if needed); rejects when that publish fails. */
+  ready(): Promise<void> {
+    if (this.ctx.state().key_package.published) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.ctx.state().key_package.publishing) this.publish();
+    });
+  }
+
+  /** The relays changed: a publish still waiting on the old ones no longer counts. */
+  relaysChanged(): void {
+    this.ctx.invalidate("key_package_publish");
+    this.ctx.update((s) => {
+      s.key_package.published = false;
+      s.key_package.publishing = false;
+    });
+  }
+
+  close(): void {
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error("signed out"));
   }
 
   /**
@@ -144,22 +154,38 @@ export class KeyPackageManager {
     return false;
   }
 
-  /** Generates, stores and publishes a fresh KeyPackage; the outcome arrives through onPublished. */
-  publish(): EffectToken<EffectKind> {
-    const token = this.ctx.tokens.issue("key_package_publish");
+  /** Generates, stores and publishes a fresh KeyPackage; waiters hear the outcome. */
+  publish(): void {
     this.ctx.update((s) => {
       s.key_package.publishing = true;
     });
-    this.publishFresh().then(
-      () => this.onPublished({ token, ok: true }),
-      (error: unknown) => this.onPublished({ token, ok: false, error: describeError(error) }),
-    );
-    return token;
+    this.ctx.run("key_package_publish", () => this.publishFresh(), {
+      apply: () => this.published(null),
+      fail: (error) => this.published(describeError(error)),
+    });
+  }
+
+  private published(error: string | null): void {
+    this.ctx.update((s) => {
+      s.key_package.publishing = false;
+      s.key_package.published = error === null;
+    });
+    this.ctx.log({ event: "key_package_published", ok: error === null, ...(error === null ? {} : { error }) });
+    if (error !== null && !this.retry) {
+      this.retry = this.ctx.later(this.ctx.timings.keyPackageRetryMs, () => {
+        this.retry = null;
+        this.retryDue();
+      });
+    }
+    for (const waiter of this.waiters.splice(0)) {
+      if (error === null) waiter.resolve();
+      else waiter.reject(new CoreError("key_package_publish_failed", error));
+    }
   }
 
   /** After a Welcome used one of ours: a fresh one replaces it, and the old events are deleted. */
   async rotate(usedRef: string): Promise<void> {
-    const now = unixSeconds(this.ctx.clock);
+    const now = this.ctx.now();
     this.ctx.store.markKeyPackageUsed(usedRef, now);
     this.ctx.update((s) => {
       s.key_package.published = false;
@@ -185,7 +211,7 @@ export class KeyPackageManager {
    * signed, since a relay keeps the lower id of two with the same second and would drop the new one.
    */
   private replaceableCreatedAt(): number {
-    const now = Math.max(unixSeconds(this.ctx.clock), (this.ctx.store.getMeta<number>(LAST_REPLACEABLE_KEY) ?? 0) + 1);
+    const now = Math.max(this.ctx.now(), (this.ctx.store.getMeta<number>(LAST_REPLACEABLE_KEY) ?? 0) + 1);
     this.ctx.store.setMeta(LAST_REPLACEABLE_KEY, now);
     return now;
   }

@@ -1,0 +1,283 @@
+// The receive batch: every event relays send goes through here. Events are collected (a catch-up
+// until each relay's EOSE, paging back when a page was full), then applied in created_at order in
+// chunks; what a chunk writes is gathered as data in its Batch and stored in one transaction, and
+// only then are listeners told.
+import type { Event } from "nostr-tools/core";
+import type { Filter } from "nostr-tools/filter";
+import type { CoreEvent } from "../base/events.js";
+import { copyEvent, serializeGroupState } from "../marmot/index.js";
+import { describeError } from "../marmot/errors.js";
+import type { AccountContext } from "../state/context.js";
+import type { ChatRegistry } from "./registry.js";
+
+/** The in-memory "already received" filter is only a shortcut (the store knows what was processed): bounded. */
+const MAX_SEEN = 200_000;
+// One transaction per this many events (a catch-up is applied and stored together, so it is ordered together).
+const INBOX_BATCH = 5_000;
+/** Events per page of a catch-up query; relays cap pages, so a full page means there are older ones. */
+const CATCH_UP_PAGE = 500;
+const MAX_CATCH_UP_PAGE = 8_000;
+const MAX_CATCH_UP_PAGES = 200;
+/** A backlog at least this long shows "Syncing done/total", updated at most this often. */
+const SYNC_PROGRESS_FROM = 50;
+const SYNC_PROGRESS_EVERY_MS = 250;
+
+type Order = [number, number, number];
+
+/** What applying one chunk of events writes: gathered here, stored together. */
+export class Batch {
+  readonly writes: Array<() => void> = [];
+  readonly inserts: Array<{ order: Order; write: () => void }> = [];
+  readonly dirtyStates = new Set<string>();
+  readonly cursors = new Map<string, number>();
+  readonly announced: CoreEvent[] = [];
+
+  constructor(private readonly ctx: AccountContext) {}
+
+  /** Stored in the batch's transaction, in the order written. */
+  write(write: () => void): void {
+    this.writes.push(write);
+  }
+
+  /** Stored after the writes, by (second, epoch, message number): a backlog shuffled within a second is stored in the order it was written. */
+  insert(order: Order, write: () => void): void {
+    this.inserts.push({ order, write });
+  }
+
+  /** The group's state is serialized and stored once per batch, not once per message. */
+  dirty(groupId: string): void {
+    this.dirtyStates.add(groupId);
+  }
+
+  /** A subscription cursor moves with the batch; the sender chose created_at, so never past our clock plus a small skew. */
+  cursor(key: string, createdAt: number): void {
+    const at = Math.min(createdAt, this.ctx.now() + this.ctx.timings.futureSkewSec);
+    this.cursors.set(key, Math.max(at, this.cursors.get(key) ?? 0));
+  }
+
+  /** Told to listeners once the batch is stored: a listener never sees something a crash could lose. */
+  announce(event: CoreEvent): void {
+    this.announced.push(event);
+  }
+
+  /** Marks the event processed (in the batch's transaction). */
+  processed(event: Pick<Event, "id" | "kind">): void {
+    this.write(() => this.ctx.store.markProcessed(event.id, event.kind, this.ctx.now()));
+  }
+}
+
+/**
+ * `since` for a stored cursor, the same on every (re)subscription: the margin before it, and never
+ * later than our clock allows (a cursor stored by an older version may lie in the future).
+ */
+export function resumeFrom(ctx: AccountContext, cursor: number): number {
+  return Math.max(0, Math.min(cursor, ctx.now() + ctx.timings.futureSkewSec) - ctx.timings.resumeMarginSec);
+}
+
+export type EventHandler = (event: Event, batch: Batch) => Promise<void>;
+
+export interface ReceiveHooks {
+  /** By event kind. */
+  handlers: Record<number, EventHandler>;
+  /** Lowest cursors that must hold (input still waiting for its commit), written with each batch. */
+  cursorFloors(): Array<[key: string, floor: number]>;
+  /** After each stored batch, with what it announced. */
+  stored(announced: CoreEvent[]): void;
+  /** After the inbox ran empty. */
+  drained(): void;
+  /** An event its handler threw on (logged already; it is never read again). */
+  rejected(event: Event): void;
+}
+
+export class Receiver {
+  private inbox: Event[] = [];
+  private draining = false;
+  private readonly seen = new Set<string>();
+  /** Subscriptions (per relay) whose stored events are still coming: the inbox waits for them. */
+  private readonly catchingUp = new Map<string, { count: number; oldest: number; filters: Filter[] }>();
+  private catchUpTimer: { cancel(): void } | undefined;
+  private hooks: ReceiveHooks | null = null;
+
+  constructor(
+    private readonly ctx: AccountContext,
+    private readonly registry: ChatRegistry,
+  ) {}
+
+  connect(hooks: ReceiveHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Follows `key` on every relay: `filters` on each (re)subscription, its events into the inbox. */
+  follow(key: string, filters: () => Filter[], onEose?: (relay: string) => void): void {
+    this.ctx.pool.subscribe(key, {
+      filters: (relay) => this.catchUpFrom(key, relay, filters()),
+      onEvent: (event, relay) => this.receive(event, `${key}|${relay}`),
+      onEose: (relay) => {
+        void this.caughtUp(key, relay);
+        onEose?.(relay);
+      },
+    });
+  }
+
+  /** An event from a relay, or (`from` null) one fetched again. */
+  receive(event: Event, from: string | null): void {
+    if (!this.ctx.live()) return;
+    const page = from ? this.catchingUp.get(from) : undefined;
+    if (page) {
+      page.count += 1;
+      page.oldest = Math.min(page.oldest, event.created_at);
+    }
+    if (this.seen.has(event.id)) return;
+    if (this.seen.size >= MAX_SEEN) this.seen.clear();
+    this.seen.add(event.id);
+    this.inbox.push(event);
+    if (this.catchingUp.size === 0) this.scheduleDrain();
+  }
+
+  /** Not "seen" any more: the next time a relay sends it, it is read again. */
+  forget(eventId: string): void {
+    this.seen.delete(eventId);
+  }
+
+  /** No catch-up is collecting: a fetch-again has been applied. */
+  idle(): boolean {
+    return this.catchingUp.size === 0;
+  }
+
+  /**
+   * A (re)subscription starts a catch-up: stored events are collected until the relay's EOSE (and
+   * older pages fetched when a page was full), then applied together in created_at order.
+   */
+  private catchUpFrom(key: string, relay: string, filters: Filter[]): Filter[] {
+    const id = `${key}|${relay}`;
+    if (filters.length === 0) {
+      this.catchingUp.delete(id);
+      return filters;
+    }
+    this.catchingUp.set(id, { count: 0, oldest: Number.MAX_SAFE_INTEGER, filters });
+    this.catchUpTimer?.cancel();
+    // A relay that never sends EOSE must not hold the inbox back for long.
+    this.catchUpTimer = this.ctx.later(this.ctx.timings.relayQueryMs * 5, () => {
+      this.catchingUp.clear();
+      this.scheduleDrain();
+    });
+    return filters.map((filter) => ({ ...filter, limit: CATCH_UP_PAGE }));
+  }
+
+  private async caughtUp(key: string, relay: string): Promise<void> {
+    const id = `${key}|${relay}`;
+    const first = this.catchingUp.get(id);
+    let backfilled = 0;
+    if (first && first.count >= CATCH_UP_PAGE) {
+      // A full page: older events may be missing. Page back by `until`; when a page brings nothing new
+      // (many events in the same seconds), ask for bigger pages, up to the most relays serve.
+      let until = first.oldest;
+      let limit = CATCH_UP_PAGE;
+      for (let pages = 0; this.ctx.live() && pages < MAX_CATCH_UP_PAGES; pages++) {
+        const older = await this.ctx.pool.query(first.filters.map((f) => ({ ...f, until, limit })), this.ctx.timings.relayQueryMs, [relay]);
+        const fresh = older.filter((e) => !this.seen.has(e.id));
+        for (const event of fresh) this.receive(event, null);
+        backfilled += fresh.length;
+        if (older.length < limit) break;
+        const oldest = Math.min(...older.map((e) => e.created_at));
+        if (fresh.length > 0) until = oldest;
+        else if (limit < MAX_CATCH_UP_PAGE) limit *= 2;
+        // Nothing new even in the biggest page the relay serves: what else is in this second is out
+        // of reach through this relay; go on with the seconds before it.
+        else until = oldest - 1;
+      }
+    }
+    this.ctx.log({ event: "caught_up", subscription: id, received: first?.count ?? 0, backfilled });
+    this.catchingUp.delete(id);
+    if (this.catchingUp.size === 0) {
+      this.catchUpTimer?.cancel();
+      this.scheduleDrain();
+    }
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining || this.inbox.length === 0) return;
+    this.draining = true;
+    setImmediate(() => void this.drain());
+  }
+
+  /** Applies received events in created_at order, each chunk stored in one transaction; progress shown for a backlog. */
+  private async drain(): Promise<void> {
+    const hooks = this.hooks;
+    if (!hooks) throw new Error("the receive batch is not connected");
+    let done = 0;
+    let lastProgress = 0;
+    try {
+      while (this.inbox.length > 0 && this.ctx.live()) {
+        // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
+        const pending = this.inbox.splice(0).sort((a, b) => a.created_at - b.created_at);
+        for (let start = 0; start < pending.length && this.ctx.live(); start += INBOX_BATCH) {
+          const chunk = pending.slice(start, start + INBOX_BATCH);
+          const batch = new Batch(this.ctx);
+          await this.registry.mls.run(async () => {
+            for (const [index, event] of chunk.entries()) {
+              if (!this.ctx.live()) return;
+              done += 1;
+              const total = done + (pending.length - start - index - 1) + this.inbox.length;
+              if (total >= SYNC_PROGRESS_FROM && Date.now() - lastProgress >= SYNC_PROGRESS_EVERY_MS) {
+                lastProgress = Date.now();
+                this.ctx.update((s) => {
+                  s.sync = { done, total };
+                });
+                // Crypto here rarely waits on I/O: give the event loop a turn so the progress is pushed.
+                await new Promise((resolve) => setImmediate(resolve));
+              }
+              if (this.ctx.store.isProcessed(event.id)) continue;
+              await this.apply(hooks, copyEvent(event), batch);
+            }
+          });
+          if (!this.ctx.live()) return;
+          this.store(hooks, batch);
+          hooks.stored(batch.announced);
+        }
+      }
+    } finally {
+      this.draining = false;
+      if (this.ctx.state().sync) {
+        this.ctx.update((s) => {
+          s.sync = null;
+        });
+      }
+      if (this.ctx.live()) hooks.drained();
+    }
+  }
+
+  /** One event through its kind's handler; one that throws is logged, reported, and never read again. */
+  private async apply(hooks: ReceiveHooks, event: Event, batch: Batch): Promise<void> {
+    const handler = hooks.handlers[event.kind];
+    if (!handler) return;
+    try {
+      await handler(event, batch);
+    } catch (error) {
+      this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
+      batch.processed(event);
+      hooks.rejected(event);
+    }
+  }
+
+  private store(hooks: ReceiveHooks, batch: Batch): void {
+    const inserts = batch.inserts.sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1] || a.order[2] - b.order[2]);
+    const states = [...batch.dirtyStates].flatMap((id) => {
+      const group = this.registry.get(id);
+      return group ? [{ id, bytes: serializeGroupState(group.state), epoch: Number(group.state.groupContext.epoch) }] : [];
+    });
+    const store = this.ctx.store;
+    store.transaction(() => {
+      for (const write of batch.writes) write();
+      for (const insert of inserts) insert.write();
+      for (const state of states) store.updateGroupState(state.id, state.bytes, state.epoch);
+      for (const [key, createdAt] of batch.cursors) {
+        if (createdAt > (store.getMeta<number>(key) ?? 0)) store.setMeta(key, createdAt);
+      }
+      // A cursor never passes input still waiting for its commit, so a restart fetches it again.
+      for (const [key, floor] of hooks.cursorFloors()) {
+        if (floor < (store.getMeta<number>(key) ?? 0)) store.setMeta(key, floor);
+      }
+    });
+  }
+}
