@@ -3,6 +3,7 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 import { builtinModules } from "node:module";
+import burrow from "./tools/eslint/coreFloors.js";
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
@@ -31,6 +32,12 @@ export default tseslint.config(
     // The adapter's pure modules (app:// serving, window options) are unit-tested in plain Node: no electron either.
     files: ["core/**/*.ts", "hosts/**/*.ts", "server/**/*.ts", "electron/appProtocol.ts", "electron/windowOptions.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [noElectron] }] },
+  },
+  {
+    // The core's floors and doors (ARCHITECTURE.md, "Inside the core: floors").
+    files: ["**/*.ts", "**/*.tsx"],
+    plugins: { burrow },
+    rules: { "burrow/core-floors": "error" },
   },
   {
     // Playwright fixtures declare their dependencies as a destructured object, often an empty one.

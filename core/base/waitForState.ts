@@ -1,11 +1,15 @@
 import type { AppState, StateSnapshot } from "../../shared/state.js";
-import type { AppCore } from "../app/appCore.js";
+
+/** What waitForState needs of a core (AppCore is one): the base knows no higher floor's types. */
+interface StateSource {
+  subscribe(listener: (snapshot: StateSnapshot) => void): () => void;
+}
 
 /**
  * Resolves with the first pushed snapshot (the current one included) whose state satisfies
  * `predicate`; rejects with `timeoutError()` when none does in time. For headless users of the core.
  */
-export function waitForState(core: AppCore, predicate: (state: AppState) => boolean, timeoutMs: number, timeoutError: () => Error): Promise<StateSnapshot> {
+export function waitForState(core: StateSource, predicate: (state: AppState) => boolean, timeoutMs: number, timeoutError: () => Error): Promise<StateSnapshot> {
   return new Promise((resolve, reject) => {
     let unsubscribe = (): void => undefined;
     const timer = setTimeout(() => {

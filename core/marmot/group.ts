@@ -1,7 +1,8 @@
 /**
  * MLS group operations for Marmot (MIP-01, MIP-03) on ts-mls: creating a group,
  * adding and removing members, joining from a Welcome, encrypting rumors and
- * processing incoming MLS messages under Marmot's rules, and state storage.
+ * processing incoming MLS messages under Marmot's rules (groupPolicy.ts), and
+ * state storage.
  *
  * States are immutable values: every operation returns the next state and the
  * caller decides when to adopt it. A commit we create must be published (wrapped
@@ -28,7 +29,6 @@ import {
   wireformats,
   type AuthenticationService,
   type ClientState,
-  type IncomingMessageCallback,
   type KeyPackage,
   type MlsContext,
   type MlsFramedMessage,
@@ -40,13 +40,12 @@ import {
   type MlsMessage,
   type MlsWelcomeMessage,
   type Proposal,
-  type ProposalWithSender,
-  type RatchetTree,
 } from "ts-mls";
 import { getEventHash } from "nostr-tools/pure";
 import { DEFAULT_CIPHERSUITE, getCiphersuite } from "./cryptoProvider.js";
 import { MarmotError, describeError } from "./errors.js";
 import { MARMOT_GROUP_DATA_EXTENSION_TYPE, groupDataExtension, newGroupData, readGroupData, type MarmotGroupData } from "./groupData.js";
+import { changedIdentity, identityAt, leafIdentities, reviewer, type Review } from "./groupPolicy.js";
 import { LAST_RESORT_EXTENSION_TYPE, credentialPubkey, generateKeyPackage, type KeyPackageBundle } from "./keyPackage.js";
 import { parseRumor, serializeRumor, type Rumor } from "./rumor.js";
 import { leafCredential, privateMessageSender } from "./senderData.js";
@@ -83,14 +82,6 @@ function mlsFailure(what: string, error: unknown): MarmotError {
 /** Hex pubkeys of the group's members, in leaf order (a pubkey repeats for several devices). */
 export function groupMembers(state: ClientState): string[] {
   return leafIdentities(state.ratchetTree).map(([, pubkey]) => pubkey);
-}
-
-function leafIdentities(tree: RatchetTree): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  tree.forEach((node, nodeIndex) => {
-    if (node?.nodeType === nodeTypes.leaf) out.push([nodeIndex / 2, credentialPubkey(node.leaf.credential)]);
-  });
-  return out;
 }
 
 /** Our own Nostr pubkey in this group (our leaf's credential identity). */
@@ -427,80 +418,6 @@ export type ProcessedMessage =
    * stored it: adopt the CommitOutcome we kept for it.
    */
   | { kind: "skipped"; state: ClientState; reason: "past_epoch_handshake" | "own_message" };
-
-/** What the ts-mls callback saw, kept for the result and for error messages. */
-interface Review {
-  kind: "commit" | "proposal" | undefined;
-  sender: string | undefined;
-  proposals: ProposalWithSender[];
-  refusal: string | undefined;
-  /** The commit lacks an UpdatePath it needs (reported by the patched ts-mls). */
-  missingPath: boolean;
-}
-
-function identityAt(tree: RatchetTree, leafIndex: number | undefined): string | undefined {
-  if (leafIndex === undefined) return undefined;
-  const credential = leafCredential(tree, leafIndex);
-  if (credential === undefined) return undefined;
-  try {
-    return credentialPubkey(credential);
-  } catch {
-    return undefined;
-  }
-}
-
-/** MIP-00 / MIP-03 rules for one proposal: an Update keeps the sender's identity. */
-function proposalRefusal(tree: RatchetTree, item: ProposalWithSender): string | undefined {
-  if (item.proposal.proposalType !== defaultProposalTypes.update || !("update" in item.proposal)) return undefined;
-  const before = identityAt(tree, item.senderLeafIndex);
-  let after: string | undefined;
-  try {
-    after = credentialPubkey(item.proposal.update.leafNode.credential);
-  } catch {
-    after = undefined;
-  }
-  return before !== undefined && before === after ? undefined : "an Update may not change a member's identity";
-}
-
-/**
- * Commits: admins may commit anything; other members only self-updates (no
- * proposals, or only Updates of their own leaf). No one may change an identity.
- */
-function reviewer(state: ClientState, admins: readonly string[], review: Review): IncomingMessageCallback {
-  return (incoming) => {
-    review.kind = incoming.kind;
-    if (incoming.kind === "proposal") {
-      review.sender = identityAt(state.ratchetTree, incoming.proposal.senderLeafIndex);
-      review.proposals = [incoming.proposal];
-      review.refusal = proposalRefusal(state.ratchetTree, incoming.proposal);
-      return review.refusal === undefined ? "accept" : "reject";
-    }
-    review.sender = identityAt(state.ratchetTree, incoming.senderLeafIndex);
-    review.proposals = incoming.proposals;
-    review.missingPath = incoming.missingPath;
-    if (review.sender === undefined) {
-      review.refusal = "commit from a non-member";
-      return "reject";
-    }
-    for (const item of incoming.proposals) {
-      review.refusal = proposalRefusal(state.ratchetTree, item);
-      if (review.refusal !== undefined) return "reject";
-    }
-    if (admins.includes(review.sender)) return "accept";
-    const selfUpdateOnly = incoming.proposals.every(
-      (item) => item.proposal.proposalType === defaultProposalTypes.update && item.senderLeafIndex === incoming.senderLeafIndex,
-    );
-    if (selfUpdateOnly) return "accept";
-    review.refusal = `${review.sender.slice(0, 12)} is not an admin and may only commit self-updates`;
-    return "reject";
-  };
-}
-
-/** A commit's path may not change its committer's identity either: compare leaves kept across the commit. */
-function changedIdentity(before: RatchetTree, after: RatchetTree, removed: ReadonlySet<number>): boolean {
-  const previous = new Map(leafIdentities(before));
-  return leafIdentities(after).some(([leafIndex, pubkey]) => !removed.has(leafIndex) && previous.has(leafIndex) && previous.get(leafIndex) !== pubkey);
-}
 
 /**
  * Processes an incoming MLS message (from groupEvents.ts `unwrapGroupEvent`):
