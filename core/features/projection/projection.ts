@@ -45,7 +45,6 @@ export class Projection {
   /** One more page of older messages: `loading_older` until the page that holds them is in the state. */
   loadOlder(chatId: string): DispatchReply {
     if (this.openWindow?.chatId !== chatId) return { ok: false, error: toUserMessage("chat_not_open") };
-    if (this.ctx.state().open_chat?.loading_older) return { ok: true };
     this.openWindow.limit += this.ctx.timings.messagePageSize;
     this.ctx.update((s) => {
       if (s.open_chat?.chat_id === chatId) s.open_chat.loading_older = true;
