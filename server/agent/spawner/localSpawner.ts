@@ -15,7 +15,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SpawnerError } from "../types.js";
-import type { CreateVmRequest, Spawner, StartupPhase, VmInfo, VmStatus } from "../types.js";
+import type { AgentStartupPhase } from "../../../shared/agentApi.js";
+import type { CreateVmRequest, Spawner, VmInfo, VmStatus } from "../types.js";
 import { RotatingLog, errorCode, errorMessage, lockDataDir, writeFileAtomic } from "./files.js";
 import { FaultSource, NO_FAULTS } from "./faults.js";
 import type { CreateFaults, FaultConfig } from "./faults.js";
@@ -53,7 +54,7 @@ interface VmRecord {
   relays: string[];
   created_at: number;
   status: VmStatus;
-  phase: StartupPhase | null;
+  phase: AgentStartupPhase | null;
   error: string | null;
   /** The guest's pid while one runs, so a restarted spawner can stop a guest that outlived it. */
   pid: number | null;
@@ -112,7 +113,7 @@ function stderrSummary(tail: string): string {
   return summary === "" ? "" : `: ${summary.length > 500 ? `…${summary.slice(-500)}` : summary}`;
 }
 
-function setState(vm: Vm, status: VmStatus, phase: StartupPhase | null, error: string | null): void {
+function setState(vm: Vm, status: VmStatus, phase: AgentStartupPhase | null, error: string | null): void {
   vm.record.status = status;
   vm.record.phase = phase;
   vm.record.error = error;
@@ -132,7 +133,7 @@ function parseRecord(value: unknown): VmRecord | null {
     relays: r["relays"],
     created_at: r["created_at"],
     status: r["status"] as VmStatus,
-    phase: typeof r["phase"] === "string" ? (r["phase"] as StartupPhase) : null,
+    phase: typeof r["phase"] === "string" ? (r["phase"] as AgentStartupPhase) : null,
     error: typeof r["error"] === "string" ? r["error"] : null,
     pid: typeof r["pid"] === "number" && Number.isInteger(r["pid"]) && r["pid"] > 0 ? r["pid"] : null,
   };
@@ -508,7 +509,7 @@ export class LocalSpawner implements Spawner {
     if (event === "fatal" && typeof text === "string") vm.fatal = text.slice(0, 500);
     if (record.status !== "starting") return;
     if (event === "phase" && typeof phase === "string" && GUEST_PHASES.has(phase)) {
-      record.phase = phase as StartupPhase;
+      record.phase = phase as AgentStartupPhase;
       this.log({ event: "vm_phase", vm_id: record.vm_id, phase });
     } else if (event === "ready") {
       if (vm.faults.neverReady) {
