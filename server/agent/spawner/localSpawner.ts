@@ -77,7 +77,8 @@ const GUEST_DATA = "data";
 const MAX_GUEST_LOG_BYTES = 1024 * 1024;
 const STDERR_TAIL_CHARS = 4096;
 
-const DEFAULT_AGENT_ENTRY = fileURLToPath(new URL("../bot/main.js", import.meta.url));
+/** The built agent bot beside this build. */
+export const DEFAULT_AGENT_ENTRY = fileURLToPath(new URL("../bot/main.js", import.meta.url));
 
 /** The last few meaningful stderr lines (no stack frames, no Node banner), for an error message. */
 function stderrSummary(tail: string): string {
