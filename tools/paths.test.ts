@@ -61,8 +61,9 @@ function builderPaths(text: string, where = "electron-builder.yml"): NamedPath[]
 
 /**
  * Paths in a script or e2e/host.ts, all relative to the repository root: `join(root, "…", …)` with
- * literal segments (outside node_modules/), `"dist/…"`, `"scripts/…"` and `"e2e/…"` literals, `join("…", …)` of built
- * modules (stack.mjs's `built()` takes them under dist/), and the start script's SOURCES.
+ * literal segments (outside node_modules/), `"dist/…"`, `"scripts/…"` and `"e2e/…"` literals,
+ * `join("…", …)` of built modules (stack.mjs's `built()` takes them under dist/), and the start
+ * script's SOURCES.
  */
 function scriptPaths(text: string, where: string): NamedPath[] {
   const paths: NamedPath[] = [];
@@ -83,8 +84,8 @@ function readmePaths(text: string, where = "README.md"): NamedPath[] {
   return [...text.matchAll(/\bnode (dist\/[\w./-]*\w)/g)].map((m) => ({ path: m[1]!, where }));
 }
 
-function missing(paths: NamedPath[], base = root): NamedPath[] {
-  return paths.filter(({ path }) => !existsSync(join(base, path)));
+function missing(paths: NamedPath[]): NamedPath[] {
+  return paths.filter(({ path }) => !existsSync(join(root, path)));
 }
 
 const read = (path: string): string => readFileSync(join(root, path), "utf8");
