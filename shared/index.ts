@@ -5,3 +5,4 @@ export * from "./errors.js";
 export * from "./csp.js";
 export * from "./pubkeys.js";
 export * from "./relayUrl.js";
+export * from "./agentApi.js";

@@ -1,4 +1,5 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
+import type { AgentStartupPhase } from "./agentApi.js";
 
 export const CONTRACT_VERSION = 5;
 
@@ -23,16 +24,6 @@ export interface BusyState {
   updating_group: boolean;
   starting_agent: boolean;
 }
-
-/** Keep in sync with the agent server's startup phases (PROTOCOL.md). */
-export type AgentStartupPhase =
-  | "requested"
-  | "provisioning_vm"
-  | "booting_guest"
-  | "waiting_for_service_ready"
-  | "waiting_for_keypackage_publish"
-  | "ready"
-  | "failed";
 
 /** The client's steps around the server's startup phases while a New Agent flow runs. */
 export type AgentFlowPhase = AgentStartupPhase | "recovering" | "opening_chat";

@@ -1,6 +1,6 @@
 // The agent API client: NIP-98-signed requests, answers checked field by field, typed errors with
 // one table of user messages (Pika's core/agent.rs).
-import type { AgentStartupPhase } from "../../shared/state.js";
+import { AGENT_API_ROUTES, isAgentApiState, isAgentStartupPhase, type AgentApiCall, type AgentApiState, type AgentStartupPhase } from "../../shared/agentApi.js";
 import { nip98Header } from "../marmot/nip98.js";
 
 export type AgentErrorKind =
@@ -50,8 +50,7 @@ export function agentErrorMessage(kind: AgentErrorKind, detail = ""): string {
   }
 }
 
-export type AgentApiState = "creating" | "ready" | "error";
-
+/** An agent as the flow reads it; a phase this build does not know is progress it cannot show, so null. */
 export interface AgentInfo {
   agent_id: string;
   vm_id: string | null;
@@ -67,18 +66,16 @@ export interface AgentResponse {
   error: string | null;
 }
 
-const PHASES = new Set<string>(["requested", "provisioning_vm", "booting_guest", "waiting_for_service_ready", "waiting_for_keypackage_publish", "ready", "failed"]);
-
 function parseAgent(body: Record<string, unknown>): AgentInfo | null {
   const { agent_id, vm_id, state, startup_phase, error } = body;
   if (typeof agent_id !== "string" || !/^npub1[02-9ac-hj-np-z]{58}$/.test(agent_id)) return null;
   if (vm_id !== null && vm_id !== undefined && typeof vm_id !== "string") return null;
-  if (state !== "creating" && state !== "ready" && state !== "error") return null;
+  if (!isAgentApiState(state)) return null;
   return {
     agent_id,
     vm_id: typeof vm_id === "string" ? vm_id : null,
     state,
-    startup_phase: typeof startup_phase === "string" && PHASES.has(startup_phase) ? (startup_phase as AgentStartupPhase) : null,
+    startup_phase: isAgentStartupPhase(startup_phase) ? startup_phase : null,
     error: typeof error === "string" ? error.slice(0, 300) : null,
   };
 }
@@ -99,19 +96,20 @@ export class AgentApiClient {
   }
 
   ensure(): Promise<AgentResponse> {
-    return this.call("POST", "/v1/agents/ensure");
+    return this.call("ensure");
   }
 
   me(): Promise<AgentResponse> {
-    return this.call("GET", "/v1/agents/me");
+    return this.call("me");
   }
 
   recover(): Promise<AgentResponse> {
-    return this.call("POST", "/v1/agents/me/recover");
+    return this.call("recover");
   }
 
   /** Any HTTP answer with a JSON body comes back (the flow decides what a status means); transport failures throw `network`. */
-  private async call(method: "GET" | "POST", path: string): Promise<AgentResponse> {
+  private async call(name: AgentApiCall): Promise<AgentResponse> {
+    const { method, path } = AGENT_API_ROUTES[name];
     const url = `${this.baseUrl}${path}`;
     this.requests += 1;
     let response: Response;

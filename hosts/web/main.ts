@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The browser host: runs the Burrow core in plain Node and serves the renderer to a browser on
 // 127.0.0.1, speaking the same contract as Electron's IPC over a WebSocket.
 import { spawn } from "node:child_process";

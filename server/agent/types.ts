@@ -1,19 +1,14 @@
-// The agent service's shared vocabulary: agent rows, allowlist, the spawner ("VM host") interface.
-import type { AgentStartupPhase } from "../../shared/state.js";
+// The spawner ("VM host") interface; the agent API's own wire types are in shared/agentApi.ts.
+import type { AgentStartupPhase } from "../../shared/agentApi.js";
 
-/** What clients see (PROTOCOL.md): `creating`, `ready` or `error`. */
-export type AgentState = "creating" | "ready" | "error";
-
-export type StartupPhase = AgentStartupPhase;
-
-/** A spawner's view of one VM. Maps to AgentState: running → ready, starting → creating, stopped / failed → error. */
+/** A spawner's view of one VM. Maps to AgentApiState: running → ready, starting → creating, stopped / failed → error. */
 export type VmStatus = "starting" | "running" | "stopped" | "failed";
 
 export interface VmInfo {
   vm_id: string;
   status: VmStatus;
   /** Finer progress while starting (booting_guest, waiting_for_service_ready, waiting_for_keypackage_publish). */
-  phase: StartupPhase | null;
+  phase: AgentStartupPhase | null;
   /** Why the VM stopped or failed. */
   error: string | null;
   /** Hex pubkey of the agent running in it. */

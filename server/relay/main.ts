@@ -16,8 +16,8 @@ interface Cli {
   json: boolean;
 }
 
-/** The parsed command line, or why it is wrong. */
-function parseCli(): Cli | string {
+/** The parsed command line, null for --help, or why it is wrong. */
+function parseCli(): Cli | null | string {
   let values;
   try {
     values = parseArgs({
@@ -26,11 +26,13 @@ function parseCli(): Cli | string {
         "data-dir": { type: "string" },
         "max-future-seconds": { type: "string", default: String(DEFAULT_MAX_FUTURE_SECONDS) },
         json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
       },
     }).values;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+  if (values.help) return null;
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be 0..65535, got ${values.port}`;
   const dataDir = values["data-dir"];
@@ -42,6 +44,10 @@ function parseCli(): Cli | string {
 
 async function main(): Promise<void> {
   const cli = parseCli();
+  if (cli === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   if (typeof cli === "string") {
     process.stderr.write(`${cli}\n${USAGE}\n`);
     process.exitCode = 2;

@@ -6,12 +6,11 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { openSync, closeSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { isOurService, liveLeases, pidAlive, readRecord, removeLease, runningRecord, sleep, stackPaths, withLock, writeLease, writeRecord, type Lease, type StackRecord } from "./home.js";
+import { STACK_ENTRIES } from "./entries.js";
 import type { SupervisorMessage } from "./supervisor.js";
 
-const SUPERVISOR = join(dirname(fileURLToPath(import.meta.url)), "supervisor.js");
 const START_TIMEOUT_MS = 60_000;
 const STOP_WAIT_MS = 30_000;
 
@@ -55,7 +54,7 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 function launchSupervisor(home: string, runtime: StackRuntime): Promise<{ record: StackRecord; notices: string[] }> {
   const paths = stackPaths(home);
   const logFd = openSync(join(paths.logs, "stack.log"), "a");
-  const child = spawn(runtime.execPath, [SUPERVISOR, "--home", home], {
+  const child = spawn(runtime.execPath, [STACK_ENTRIES.supervisor, "--home", home], {
     detached: true,
     stdio: ["ignore", logFd, logFd, "ipc"],
     env: { ...process.env, ...runtime.env },

@@ -5,13 +5,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { STACK_ENTRIES } from "./entries.js";
 import { ensureHome, isOurService, liveLeases, pidAlive, readRecord, sleep, stackPaths, withLock, writeRecord, type StackPorts, type StackRecord } from "./home.js";
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const READY_TIMEOUT_MS = 20_000;
 const LEASE_CHECK_MS = 500;
 
@@ -141,12 +140,12 @@ async function main(): Promise<void> {
 
   try {
     const relayPort = await choosePort("local relay", ports.relay ?? preferredRelay, notices, paths.record);
-    const relay = await startService("relay", [join(dist, "server", "relay", "main.js"), "--port", String(relayPort), "--data-dir", paths.relay, "--json"], paths.logs);
+    const relay = await startService("relay", [STACK_ENTRIES.relay, "--port", String(relayPort), "--data-dir", paths.relay, "--json"], paths.logs);
     services.push(relay);
     const spawnerPort = await choosePort("spawner", ports.spawner ?? 0, notices, paths.record);
     const spawner = await startService(
       "spawner",
-      [join(dist, "server", "agent", "spawner", "main.js"), "--port", String(spawnerPort), "--data-dir", join(paths.server, "spawner"), "--json"],
+      [STACK_ENTRIES.spawner, "--port", String(spawnerPort), "--data-dir", join(paths.server, "spawner"), "--json"],
       paths.logs,
     );
     services.push(spawner);
@@ -154,7 +153,7 @@ async function main(): Promise<void> {
     // Development stack: every account that signs in may have an agent (audited as open-allowlist).
     const api = await startService(
       "agent server",
-      [join(dist, "server", "agent", "main.js"), "serve", "--port", String(apiPort), "--data-dir", paths.server, "--relay", relay.url, "--spawner-url", spawner.url, "--open-allowlist", "--json"],
+      [STACK_ENTRIES.agentServer, "serve", "--port", String(apiPort), "--data-dir", paths.server, "--relay", relay.url, "--spawner-url", spawner.url, "--open-allowlist", "--json"],
       paths.logs,
       "agent-api",
     );

@@ -3,7 +3,8 @@
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { generateSecretKey, getPublicKey, nip19 } from "nostr-tools";
 import type { AgentRow, AgentStore } from "../store/agentStore.js";
-import { SpawnerError, type AgentState, type Spawner, type StartupPhase } from "../types.js";
+import type { AgentBody } from "../../../shared/agentApi.js";
+import { SpawnerError, type Spawner } from "../types.js";
 import type { SecretBox } from "./secretBox.js";
 
 export type Log = (line: Record<string, unknown> & { event: string }) => void;
@@ -27,26 +28,18 @@ export interface AgentServiceOptions {
 
 /** The answer to ensure / me / recover, before HTTP framing. */
 export type ServiceResult =
-  | { status: 200 | 202; body: AgentView }
+  | { status: 200 | 202; body: AgentBody }
   | { status: 403; error: "not_whitelisted" }
   | { status: 404; error: "agent_not_found" }
   | { status: 409; error: "agent_exists" }
   | { status: 429; error: "rate_limited"; retryAfterSec: number }
   | { status: 503; error: "recover_failed"; reason: string };
 
-export interface AgentView {
-  agent_id: string;
-  vm_id: string | null;
-  state: AgentState;
-  startup_phase: StartupPhase;
-  error?: string;
-}
-
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_MAX_AGENTS = 5;
 
-function view(row: AgentRow): AgentView {
+function view(row: AgentRow): AgentBody {
   return {
     agent_id: row.agent_id,
     vm_id: row.vm_id,

@@ -4,20 +4,10 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nip19 } from "nostr-tools";
+import { AGENT_API_ROUTES, type AgentApiCall, type AgentApiErrorCode, type AgentApiResponseBody } from "../../../shared/agentApi.js";
 import type { AgentStore } from "../store/agentStore.js";
 import type { AgentService, Log, ServiceResult } from "./agentService.js";
 import { verifyHttpAuth } from "./nip98.js";
-
-export type ErrorCode =
-  | "unauthorized"
-  | "not_whitelisted"
-  | "invalid_request"
-  | "agent_exists"
-  | "agent_not_found"
-  | "recover_failed"
-  | "internal"
-  | "payload_too_large"
-  | "rate_limited";
 
 export interface AgentHttpOptions {
   service: AgentService;
@@ -43,7 +33,7 @@ export interface RunningAgentApi {
 class HttpFailure extends Error {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode,
+    readonly code: AgentApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -107,7 +97,8 @@ export async function startAgentApi(options: AgentHttpOptions): Promise<RunningA
   const limiter = new BurstLimiter(options.burstLimit ?? 30, options.burstWindowMs ?? 60_000);
   let publicUrl = options.publicUrl?.replace(/\/+$/, "") ?? "";
 
-  const send = (res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
+  // Every body is the agent API's (PROTOCOL.md) but the health check's.
+  const send = (res: ServerResponse, status: number, body: AgentApiResponseBody | { status: "ok"; request_id: string }, headers: Record<string, string> = {}): void => {
     const text = JSON.stringify(body);
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store", ...headers });
     res.end(text);
@@ -120,9 +111,9 @@ export async function startAgentApi(options: AgentHttpOptions): Promise<RunningA
       send(res, 200, { status: "ok", request_id: requestId });
       return { status: 200 };
     }
-    const routes: Record<string, string> = { "/v1/agents/ensure": "POST", "/v1/agents/me": "GET", "/v1/agents/me/recover": "POST" };
-    const expected = routes[path];
-    if (!expected) throw new HttpFailure(404, "invalid_request", `no route ${path}`);
+    const call = (Object.keys(AGENT_API_ROUTES) as AgentApiCall[]).find((name) => AGENT_API_ROUTES[name].path === path);
+    if (!call) throw new HttpFailure(404, "invalid_request", `no route ${path}`);
+    const expected = AGENT_API_ROUTES[call].method;
     if (method !== expected) throw new HttpFailure(405, "invalid_request", `${path} takes ${expected}`);
     const body = await readBody(req, maxBody);
     const auth = await verifyHttpAuth({ header: req.headers.authorization, url: `${publicUrl}${req.url ?? ""}`, method, body, store: options.store });
@@ -136,10 +127,7 @@ export async function startAgentApi(options: AgentHttpOptions): Promise<RunningA
         return { status: 429, owner };
       }
     }
-    let result: ServiceResult;
-    if (path === "/v1/agents/ensure") result = await options.service.ensure(owner);
-    else if (path === "/v1/agents/me") result = await options.service.me(owner);
-    else result = await options.service.recover(owner);
+    const result: ServiceResult = await options.service[call](owner);
     if ("body" in result) {
       send(res, result.status, { ...result.body, request_id: requestId });
     } else {

@@ -4,12 +4,13 @@
 import { join } from "node:path";
 import { MAX_MESSAGE_LENGTH, isRelayUrl } from "../../../shared/actions.js";
 import { parsePubkeyInput } from "../../../shared/pubkeys.js";
-import type { AgentStartupPhase, AppState, StateSnapshot } from "../../../shared/state.js";
+import type { AgentStartupPhase } from "../../../shared/agentApi.js";
+import type { AppState, StateSnapshot } from "../../../shared/state.js";
 import { AppCore, type Logger, type SecretStore, type CoreTimings, type CoreEvent, parsePrivateKey, FileSecretStore, SerialQueue } from "../../../core/index.js";
 import { ReplyJournal, type PendingReply } from "./replyJournal.js";
 import { apology, echoResponder, type ChatTurn, type Responder } from "./responder.js";
 
-/** The startup phases a bot reports itself; keep in sync with the agent server's (shared/state.ts). */
+/** The startup phases a bot reports itself, out of the agent API's (shared/agentApi.ts). */
 export type BotPhase = Extract<AgentStartupPhase, "booting_guest" | "waiting_for_service_ready" | "waiting_for_keypackage_publish" | "ready">;
 
 /** In the order they are reached; each is reported once. */

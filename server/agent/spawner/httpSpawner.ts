@@ -2,7 +2,8 @@
 // Nothing it receives is trusted: answers are checked field by field, and a 404 means "no such VM"
 // only when it says so (`{error: "not_found"}`), so a wrong base URL is not taken for vanished VMs.
 import { SpawnerError } from "../types.js";
-import type { CreateVmRequest, Spawner, StartupPhase, VmInfo, VmStatus } from "../types.js";
+import { isAgentStartupPhase } from "../../../shared/agentApi.js";
+import type { CreateVmRequest, Spawner, VmInfo, VmStatus } from "../types.js";
 import { isLoopbackHost } from "./loopback.js";
 
 export interface HttpSpawnerOptions {
@@ -19,16 +20,6 @@ export interface HttpSpawnerOptions {
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const VM_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const STATUSES: Record<VmStatus, true> = { starting: true, running: true, stopped: true, failed: true };
-// A Record so that a phase added to the shared type must be added here too.
-const PHASES: Record<StartupPhase, true> = {
-  requested: true,
-  provisioning_vm: true,
-  booting_guest: true,
-  waiting_for_service_ready: true,
-  waiting_for_keypackage_publish: true,
-  ready: true,
-  failed: true,
-};
 
 function malformed(what: string): SpawnerError {
   return new SpawnerError("unavailable", `the spawner sent a malformed ${what}`);
@@ -51,7 +42,7 @@ export function parseVmInfo(value: unknown): VmInfo {
     vm_id,
     status: status as VmStatus,
     // A phase this build does not know is progress it cannot show, not a broken answer.
-    phase: typeof phase === "string" && Object.hasOwn(PHASES, phase) ? (phase as StartupPhase) : null,
+    phase: isAgentStartupPhase(phase) ? phase : null,
     error,
     agent_pubkey,
     owner_pubkey,

@@ -15,12 +15,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { SpawnerError } from "../types.js";
-import type { CreateVmRequest, Spawner, StartupPhase, VmInfo, VmStatus } from "../types.js";
-import { RotatingLog, errorCode, errorMessage, lockDataDir, writeFileAtomic } from "./files.js";
+import type { AgentStartupPhase } from "../../../shared/agentApi.js";
+import type { CreateVmRequest, Spawner, VmInfo, VmStatus } from "../types.js";
+import { RotatingLog, errorMessage, lockDataDir } from "./files.js";
 import { FaultSource, NO_FAULTS } from "./faults.js";
 import type { CreateFaults, FaultConfig } from "./faults.js";
 import { stopStrayProcess } from "./processes.js";
 import { validateCreateVmRequest } from "./request.js";
+import { VmStateFile, isVmId, type VmRecord } from "./vmState.js";
 
 export type { FaultConfig } from "./faults.js";
 
@@ -43,25 +45,6 @@ export interface LocalSpawnerOptions {
   maxVms?: number;
   /** The environment guests start from (default this process's); the spawner's token never reaches them. */
   guestEnv?: NodeJS.ProcessEnv;
-}
-
-/** What vms.json keeps per VM. Never the secret: its one copy is `<vm dir>/agent_secret`. */
-interface VmRecord {
-  vm_id: string;
-  agent_pubkey: string;
-  owner_pubkey: string;
-  relays: string[];
-  created_at: number;
-  status: VmStatus;
-  phase: StartupPhase | null;
-  error: string | null;
-  /** The guest's pid while one runs, so a restarted spawner can stop a guest that outlived it. */
-  pid: number | null;
-}
-
-interface StateFile {
-  version: 1;
-  vms: VmRecord[];
 }
 
 interface Vm {
@@ -88,19 +71,14 @@ interface Vm {
 
 // Keep in sync with the bot's `{"event":"phase"}` lines (its CLI contract).
 const GUEST_PHASES: ReadonlySet<string> = new Set(["booting_guest", "waiting_for_service_ready", "waiting_for_keypackage_publish"]);
-const STATUSES: ReadonlySet<string> = new Set(["starting", "running", "stopped", "failed"]);
-const VM_ID = /^vm-[0-9a-f]{16}$/;
 const SECRET_FILE = "agent_secret";
 const GUEST_LOG = "guest.log";
 const GUEST_DATA = "data";
 const MAX_GUEST_LOG_BYTES = 1024 * 1024;
 const STDERR_TAIL_CHARS = 4096;
 
-const DEFAULT_AGENT_ENTRY = fileURLToPath(new URL("../bot/main.js", import.meta.url));
-
-export function isVmId(value: string): boolean {
-  return VM_ID.test(value);
-}
+/** The built agent bot beside this build. */
+export const DEFAULT_AGENT_ENTRY = fileURLToPath(new URL("../bot/main.js", import.meta.url));
 
 /** The last few meaningful stderr lines (no stack frames, no Node banner), for an error message. */
 function stderrSummary(tail: string): string {
@@ -112,36 +90,16 @@ function stderrSummary(tail: string): string {
   return summary === "" ? "" : `: ${summary.length > 500 ? `…${summary.slice(-500)}` : summary}`;
 }
 
-function setState(vm: Vm, status: VmStatus, phase: StartupPhase | null, error: string | null): void {
+function setState(vm: Vm, status: VmStatus, phase: AgentStartupPhase | null, error: string | null): void {
   vm.record.status = status;
   vm.record.phase = phase;
   vm.record.error = error;
 }
 
-function parseRecord(value: unknown): VmRecord | null {
-  if (typeof value !== "object" || value === null) return null;
-  const r = value as Record<string, unknown>;
-  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((item) => typeof item === "string");
-  if (typeof r["vm_id"] !== "string" || !isVmId(r["vm_id"])) return null;
-  if (typeof r["agent_pubkey"] !== "string" || typeof r["owner_pubkey"] !== "string" || !strings(r["relays"])) return null;
-  if (typeof r["created_at"] !== "number" || typeof r["status"] !== "string" || !STATUSES.has(r["status"])) return null;
-  return {
-    vm_id: r["vm_id"],
-    agent_pubkey: r["agent_pubkey"],
-    owner_pubkey: r["owner_pubkey"],
-    relays: r["relays"],
-    created_at: r["created_at"],
-    status: r["status"] as VmStatus,
-    phase: typeof r["phase"] === "string" ? (r["phase"] as StartupPhase) : null,
-    error: typeof r["error"] === "string" ? r["error"] : null,
-    pid: typeof r["pid"] === "number" && Number.isInteger(r["pid"]) && r["pid"] > 0 ? r["pid"] : null,
-  };
-}
-
 export class LocalSpawner implements Spawner {
   private readonly dataDir: string;
   private readonly vmsDir: string;
-  private readonly statePath: string;
+  private readonly state: VmStateFile;
   private readonly agentEntry: string;
   private readonly nodePath: string;
   private readonly bootTimeoutMs: number;
@@ -154,13 +112,11 @@ export class LocalSpawner implements Spawner {
   private initialized: Promise<void> | null = null;
   private closed: Promise<void> | null = null;
   private releaseLock: (() => Promise<void>) | null = null;
-  private persistQueue: Promise<void> = Promise.resolve();
   private createQueue: Promise<unknown> = Promise.resolve();
 
   constructor(options: LocalSpawnerOptions) {
     this.dataDir = options.dataDir;
     this.vmsDir = join(options.dataDir, "vms");
-    this.statePath = join(options.dataDir, "vms.json");
     this.agentEntry = options.agentEntry ?? DEFAULT_AGENT_ENTRY;
     this.nodePath = options.nodePath ?? process.execPath;
     this.bootTimeoutMs = options.bootTimeoutMs ?? 120_000;
@@ -168,6 +124,7 @@ export class LocalSpawner implements Spawner {
     this.maxVms = options.maxVms ?? 100;
     this.guestEnv = options.guestEnv ?? process.env;
     this.log = options.log ?? (() => {});
+    this.state = new VmStateFile(join(options.dataDir, "vms.json"), this.log);
     this.faultSource = new FaultSource(join(options.dataDir, "faults.json"), options.faults ?? {}, (message) =>
       this.log({ event: "faults_invalid", message }),
     );
@@ -316,7 +273,7 @@ export class LocalSpawner implements Spawner {
   private async init(): Promise<void> {
     await mkdir(this.vmsDir, { recursive: true, mode: 0o700 });
     this.releaseLock = await lockDataDir(this.dataDir);
-    const { records, mentioned } = await this.readState();
+    const { records, mentioned } = await this.state.read();
     // A directory the state file does not mention is a create or delete that was cut short.
     for (const name of await readdir(this.vmsDir)) {
       if (isVmId(name) && !mentioned.has(name)) {
@@ -349,37 +306,8 @@ export class LocalSpawner implements Spawner {
     await this.persist();
   }
 
-  /** The valid records, and every vm_id the file mentions (a malformed record's directory is kept for an operator). */
-  private async readState(): Promise<{ records: VmRecord[]; mentioned: Set<string> }> {
-    let text: string;
-    try {
-      text = await readFile(this.statePath, "utf8");
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return { records: [], mentioned: new Set() };
-      throw error;
-    }
-    const state = JSON.parse(text) as Partial<StateFile>;
-    if (state.version !== 1 || !Array.isArray(state.vms)) throw new Error(`${this.statePath} is not a spawner state file (version 1)`);
-    const records: VmRecord[] = [];
-    const mentioned = new Set<string>();
-    for (const entry of state.vms) {
-      const vmId = (entry as { vm_id?: unknown } | null)?.vm_id;
-      if (typeof vmId === "string") mentioned.add(vmId);
-      const record = parseRecord(entry);
-      if (record) records.push(record);
-      else this.log({ event: "vm_record_skipped", reason: "malformed", entry: JSON.stringify(entry).slice(0, 200) });
-    }
-    return { records, mentioned };
-  }
-
   private persist(): Promise<void> {
-    // Queued, and each write takes the state as it is when it runs: the file never goes back in time.
-    const write = this.persistQueue.then(() => {
-      const state: StateFile = { version: 1, vms: [...this.vms.values()].map((vm) => vm.record) };
-      return writeFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`);
-    });
-    this.persistQueue = write.catch(() => {});
-    return write;
+    return this.state.write(() => [...this.vms.values()].map((vm) => vm.record));
   }
 
   private persistSoon(): void {
@@ -508,7 +436,7 @@ export class LocalSpawner implements Spawner {
     if (event === "fatal" && typeof text === "string") vm.fatal = text.slice(0, 500);
     if (record.status !== "starting") return;
     if (event === "phase" && typeof phase === "string" && GUEST_PHASES.has(phase)) {
-      record.phase = phase as StartupPhase;
+      record.phase = phase as AgentStartupPhase;
       this.log({ event: "vm_phase", vm_id: record.vm_id, phase });
     } else if (event === "ready") {
       if (vm.faults.neverReady) {

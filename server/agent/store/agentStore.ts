@@ -1,6 +1,6 @@
 // The agent service's storage contract. One implementation on Kysely serves two engines:
 // embedded SQLite (default) and PostgreSQL (several server processes on one database).
-import type { AgentState, StartupPhase } from "../types.js";
+import type { AgentApiState, AgentStartupPhase } from "../../../shared/agentApi.js";
 
 export interface AgentRow {
   /** The agent bot's npub (PROTOCOL.md: `agent_id`). */
@@ -10,8 +10,8 @@ export interface AgentRow {
   owner_npub: string;
   /** NULL until the spawner answered; a row without one inside the provisioning window is in progress. */
   vm_id: string | null;
-  phase: AgentState;
-  startup_phase: StartupPhase;
+  phase: AgentApiState;
+  startup_phase: AgentStartupPhase;
   /** Why the row is `error`. */
   error: string | null;
   /** The agent's secret key, encrypted with the server's key (never stored in the clear). */
@@ -69,14 +69,14 @@ export interface AgentStore {
   getLatestAgent(ownerNpub: string): Promise<AgentRow | null>;
   listAgents(): Promise<AgentRow[]>;
   /** Sets vm_id (and the startup phase) on a row that has none; false if it already had one. */
-  setVm(agentId: string, vmId: string, startupPhase: StartupPhase): Promise<boolean>;
+  setVm(agentId: string, vmId: string, startupPhase: AgentStartupPhase): Promise<boolean>;
   /**
    * Moves a row to `phase` only if it is currently in one of `from`; false otherwise (someone else
    * changed it first). An `error` row never leaves `error`.
    */
-  transition(agentId: string, from: AgentState[], to: { phase: AgentState; startup_phase: StartupPhase; error?: string | null }): Promise<boolean>;
+  transition(agentId: string, from: AgentApiState[], to: { phase: AgentApiState; startup_phase: AgentStartupPhase; error?: string | null }): Promise<boolean>;
   /** Updates only the startup phase of a creating row. */
-  setStartupPhase(agentId: string, startupPhase: StartupPhase): Promise<void>;
+  setStartupPhase(agentId: string, startupPhase: AgentStartupPhase): Promise<void>;
   /** Rows created (provisionings started) by the owner since `sinceMs`. */
   countAgentsSince(ownerNpub: string, sinceMs: number): Promise<number>;
   /** vm_ids of creating/ready rows. */

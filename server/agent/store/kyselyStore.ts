@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import type { Generated, Selectable } from "kysely";
 import pg from "pg";
 import { defaultDataDir } from "../../../core/index.js";
-import type { AgentState, StartupPhase } from "../types.js";
+import type { AgentApiState, AgentStartupPhase } from "../../../shared/agentApi.js";
 import type { AgentRow, AgentStore, AllowlistAuditRow, AllowlistRow, NewAgent } from "./agentStore.js";
 
 export interface AgentStoreOptions {
@@ -66,7 +66,7 @@ interface Schema {
 
 /** The partial unique index that allows one creating/ready row per owner. */
 const ONE_ACTIVE_PER_OWNER = "agent_instances_one_active_per_owner";
-const ACTIVE_PHASES: AgentState[] = ["creating", "ready"];
+const ACTIVE_PHASES: AgentApiState[] = ["creating", "ready"];
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes. */
 const MIGRATION_LOCK_KEY = 0x62_75_72_72_6f_77; // "burrow"
 
@@ -395,7 +395,7 @@ class KyselyAgentStore implements AgentStore {
     return (await this.db.selectFrom("agent_instances").selectAll().orderBy("created_at").orderBy("agent_id").execute()).map(toAgentRow);
   }
 
-  async setVm(agentId: string, vmId: string, startupPhase: StartupPhase): Promise<boolean> {
+  async setVm(agentId: string, vmId: string, startupPhase: AgentStartupPhase): Promise<boolean> {
     const result = await this.write((db) =>
       db
         .updateTable("agent_instances")
@@ -407,7 +407,7 @@ class KyselyAgentStore implements AgentStore {
     return result.numUpdatedRows > 0n;
   }
 
-  async transition(agentId: string, from: AgentState[], to: { phase: AgentState; startup_phase: StartupPhase; error?: string | null }): Promise<boolean> {
+  async transition(agentId: string, from: AgentApiState[], to: { phase: AgentApiState; startup_phase: AgentStartupPhase; error?: string | null }): Promise<boolean> {
     // An error row never leaves error: `error` is a valid source only when the target is error too.
     const sources = from.filter((phase) => phase !== "error" || to.phase === "error");
     if (sources.length === 0) return false;
@@ -422,7 +422,7 @@ class KyselyAgentStore implements AgentStore {
     return result.numUpdatedRows > 0n;
   }
 
-  async setStartupPhase(agentId: string, startupPhase: StartupPhase): Promise<void> {
+  async setStartupPhase(agentId: string, startupPhase: AgentStartupPhase): Promise<void> {
     await this.write((db) =>
       db
         .updateTable("agent_instances")
