@@ -1,6 +1,7 @@
 // The agent API client: NIP-98-signed requests, answers checked field by field, typed errors with
-// one table of user messages (Pika's core/agent.rs).
+// their user messages in the one table of shared/errors.ts (Pika's core/agent.rs).
 import { AGENT_API_ROUTES, isAgentApiState, isAgentStartupPhase, type AgentApiCall, type AgentApiState, type AgentStartupPhase } from "../../shared/agentApi.js";
+import { toUserMessage } from "../../shared/errors.js";
 import { nip98Header } from "../marmot/nip98.js";
 
 export type AgentErrorKind =
@@ -28,26 +29,9 @@ export class AgentApiError extends Error {
   }
 }
 
-/** Every user-facing agent error string lives here. */
+/** The agent's failures in the one table of user-facing strings (shared/errors.ts). */
 export function agentErrorMessage(kind: AgentErrorKind, detail = ""): string {
-  switch (kind) {
-    case "auth":
-      return "Agent auth failed. Please sign in again.";
-    case "not_allowlisted":
-      return "This account is not allowlisted for agents.";
-    case "not_found_after_create":
-      return "Agent was not found after creation. Try again.";
-    case "still_starting":
-      return "Agent is still starting. Try again in a moment.";
-    case "invalid_response":
-      return "Agent API returned an invalid response.";
-    case "requires_local_signer":
-      return "Agent requires local key signer.";
-    case "request_failed":
-      return `Agent request failed: ${detail}`;
-    case "network":
-      return `Network error while starting agent: ${detail}`;
-  }
+  return toUserMessage(`agent_${kind}`, detail);
 }
 
 /** An agent as the flow reads it; a phase this build does not know is progress it cannot show, so null. */
