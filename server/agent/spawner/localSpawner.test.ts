@@ -1,5 +1,5 @@
 // The local spawner with real child processes: the fixture guest speaks the bot's stdout protocol, so
-// these tests are about the spawner's own logic (states, faults, restart); realBot.test.ts runs the bot.
+// these tests are about the spawner's own logic (states, faults, restart); localSpawner.realBot.integration.test.ts runs the bot.
 import assert from "node:assert/strict";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
