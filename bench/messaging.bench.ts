@@ -4,33 +4,11 @@
 // core's own cost, without the relay's ingest ceiling and REQ paging); a 10,000-message backlog
 // applied by a core starting fresh; group creation with 2, 10, 50 and 150 members. Relays run in a
 // child process. Prints figures with their targets; asserts nothing. Writes bench/results.json.
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import {
-  createApplicationMessage,
-  createCommit,
-  createGroup as mlsCreateGroup,
-  decode,
-  defaultCapabilities,
-  defaultCredentialTypes,
-  defaultCryptoProvider,
-  defaultProposalTypes,
-  encode,
-  generateKeyPackage as mlsGenerateKeyPackage,
-  joinGroup,
-  mlsMessageDecoder,
-  mlsMessageEncoder,
-  processMessage,
-  unsafeTestingAuthenticationService,
-  wireformats,
-  type ClientState,
-  type KeyPackage,
-  type MlsContext,
-  type MlsFramedMessage,
-} from "ts-mls";
+import type { ClientState, KeyPackage } from "ts-mls";
 import type { AppState, StateSnapshot } from "../shared/state.js";
 import { AppCore, type LogLine, FileSecretStore } from "../core/index.js";
 import {
@@ -64,22 +42,16 @@ import {
 import { AccountStore, accountDatabasePath } from "../core/storage/accountStore.js";
 import { publishAll, startChildRelay, type ChildRelay } from "./benchRelay.js";
 import { printTable, recordResults, type Measurement } from "./results.js";
+import { tsMlsBaseline } from "./tsMlsBaseline.js";
 
 const MESSAGES = 2_000;
 const BACKLOG = 10_000;
 const GROUP_SIZES = [2, 10, 50, 150];
 const WARMUP = 100;
-const INBOX_BATCH = 500; // account.ts applies received events in transactions of this many
+const INBOX_BATCH = 500; // in-process stand-in for the receive batch's transactions (core/chats/receiveBatch.ts)
 const STALL_MS = 5_000;
 const RUNS = 3; // baseline and in-process figures: median of this many runs of MESSAGES each
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
-const utf8 = new TextEncoder();
 const started = performance.now();
 const elapsed = (since: number): number => (performance.now() - since) / 1000;
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -115,52 +87,7 @@ const cores: AppCore[] = [];
 
 try {
   // ───────────── 1. Baseline: raw ts-mls with its default crypto provider ─────────────
-  const baseline = await (async () => {
-    const cipherSuite = await defaultCryptoProvider.getCiphersuiteImpl(0x0001);
-    const context: MlsContext = { cipherSuite, authService: unsafeTestingAuthenticationService };
-    const member = () =>
-      mlsGenerateKeyPackage({ credential: { credentialType: defaultCredentialTypes.basic, identity: randomBytes(32) }, capabilities: defaultCapabilities(), cipherSuite });
-    const a = await member();
-    const b = await member();
-    let alice: ClientState = await mlsCreateGroup({ context, groupId: randomBytes(32), keyPackage: a.publicPackage, privateKeyPackage: a.privatePackage });
-    const commit = await createCommit({ context, state: alice, extraProposals: [{ proposalType: defaultProposalTypes.add, add: { keyPackage: b.publicPackage } }], ratchetTreeExtension: true });
-    alice = commit.newState;
-    let bob = await joinGroup({ context, welcome: commit.welcome!.welcome, keyPackage: b.publicPackage, privateKeys: b.privatePackage });
-
-    const encryptAll = async (plain: Uint8Array[]): Promise<Uint8Array[]> => {
-      const out: Uint8Array[] = [];
-      for (const message of plain) {
-        const result = await createApplicationMessage({ context, state: alice, message });
-        alice = result.newState;
-        out.push(encode(mlsMessageEncoder, result.message));
-      }
-      return out;
-    };
-    const decryptAll = async (wire: Uint8Array[]): Promise<void> => {
-      for (const bytes of wire) {
-        const message = decode(mlsMessageDecoder, bytes);
-        if (message === undefined || message.wireformat !== wireformats.mls_private_message) throw new Error("baseline: not a private message");
-        const result = await processMessage({ context, state: bob, message: message as MlsFramedMessage });
-        if (result.kind !== "applicationMessage") throw new Error("baseline: not an application message");
-        bob = result.newState;
-      }
-    };
-    await decryptAll(await encryptAll(texts(WARMUP, "warmup").map((t) => utf8.encode(t))));
-    const encryptRates: number[] = [];
-    const decryptRates: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const plain = texts(MESSAGES, `baseline ${run}`).map((t) => utf8.encode(t));
-      let t = performance.now();
-      const wire = await encryptAll(plain);
-      encryptRates.push(MESSAGES / elapsed(t));
-      t = performance.now();
-      await decryptAll(wire);
-      decryptRates.push(MESSAGES / elapsed(t));
-    }
-    const encrypt = median(encryptRates);
-    const decrypt = median(decryptRates);
-    return { encrypt, decrypt, encryptRates, decryptRates };
-  })();
+  const baseline = await tsMlsBaseline({ messages: MESSAGES, runs: RUNS, warmup: WARMUP, texts });
   section(
     `Baseline: raw ts-mls 2.0.0-rc.10 with its DEFAULT crypto provider, ${MESSAGES} messages of 100 bytes (encrypt = createApplicationMessage + encode, decrypt = decode + processMessage), median of ${RUNS} runs`,
     [
@@ -170,7 +97,7 @@ try {
     [`runs: encrypt ${baseline.encryptRates.map((r) => r.toFixed(0)).join(" / ")}, decrypt ${baseline.decryptRates.map((r) => r.toFixed(0)).join(" / ")} msgs/s`],
   );
 
-  // ───────────── 2. Burrow's pipelines in process: marmot layer + AccountStore, as account.ts runs them ─────────────
+  // ───────────── 2. Burrow's pipelines in process: marmot layer + AccountStore, as the messages feature and the group inbox run them ─────────────
   const inProcess = await (async () => {
     const aliceSecret = generateSecretKey();
     const alicePk = getPublicKey(aliceSecret);
@@ -298,7 +225,7 @@ try {
   const stageRows = (prefix: string, stages: Stages): Measurement[] =>
     [...stages.ms].map(([stage, ms]) => ({ name: `${prefix}.${stage.split(" (")[0]!.replace(/[^a-z0-9]+/gi, "_").replace(/_+$/, "").toLowerCase()}`, value: (ms * 1000) / MESSAGES, unit: "µs/msg" }));
   section(
-    `Burrow pipelines IN PROCESS (marmot layer + AccountStore on disk, the steps account.ts takes, no relay, no AppCore state pushes), ${MESSAGES} messages, median of ${RUNS} runs`,
+    `Burrow pipelines IN PROCESS (marmot layer + AccountStore on disk, the steps the messages feature and the group inbox take, no relay, no AppCore state pushes), ${MESSAGES} messages, median of ${RUNS} runs`,
     [
       { name: "messaging.inprocess_send", value: inProcess.sendRate, unit: "msgs/s", ratio: inProcess.sendRate / baseline.encrypt },
       ...stageRows("messaging.inprocess_send_stage", inProcess.sendStages),
