@@ -40,11 +40,16 @@ function electronBuilderValidation(): { validate: ValidateConfiguration; logger:
   return { validate: validateConfiguration, logger: new DebugLogger(false) };
 }
 
-function packagedScripts(dir: string): string[] {
+/** The folders of dist/ the `files` patterns leave out (`!dist/<folder>/**`). */
+function excludedFolders(files: unknown): Set<string> {
+  return new Set((Array.isArray(files) ? files : []).flatMap((pattern) => (typeof pattern === "string" ? [/^!dist\/([^/*]+)\/\*\*$/.exec(pattern)?.[1] ?? []] : [])).flat());
+}
+
+function packagedScripts(dir: string, excluded: Set<string>): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     const fromDist = relative(dist, path);
-    if (entry.isDirectory()) return fromDist === "server" ? [] : packagedScripts(path);
+    if (entry.isDirectory()) return excluded.has(fromDist) ? [] : packagedScripts(path, excluded);
     return /\.(c|m)?js$/.test(entry.name) && !entry.name.endsWith(".test.js") ? [path] : [];
   });
 }
@@ -81,10 +86,12 @@ describe("unit: packaging (electron-builder.yml)", () => {
   });
 
   test("nothing_the_packaged_app_runs_relies_on_ELECTRON_RUN_AS_NODE", () => {
-    // The scan below mirrors the `files` patterns: all of dist/ except the server.
+    // The scan below mirrors the `files` patterns: all of dist/ except the folders left out (the server, the hosts, …).
     const files = builderConfig().files;
-    assert.ok(Array.isArray(files) && files.includes("dist/**") && files.includes("!dist/server/**"));
-    const scripts = packagedScripts(dist);
+    const excluded = excludedFolders(files);
+    assert.ok(Array.isArray(files) && files.includes("dist/**") && excluded.has("server") && excluded.has("hosts"));
+    assert.ok(!excluded.has("core") && !excluded.has("electron") && !excluded.has("renderer"), "the app's own code is packaged");
+    const scripts = packagedScripts(dist, excluded);
     assert.ok(scripts.includes(join(dist, "electron", "main.js")), "dist/ holds a build (run node scripts/build.mjs)");
     const relying = scripts.filter((file) => readFileSync(file, "utf8").includes("ELECTRON_RUN_AS_NODE"));
     assert.deepEqual(relying.map((file) => relative(root, file).split(sep).join("/")), []);
