@@ -42,7 +42,11 @@ function electronBuilderValidation(): { validate: ValidateConfiguration; logger:
 
 /** The folders of dist/ the `files` patterns leave out (`!dist/<folder>/**`). */
 function excludedFolders(files: unknown): Set<string> {
-  return new Set((Array.isArray(files) ? files : []).flatMap((pattern) => (typeof pattern === "string" ? [/^!dist\/([^/*]+)\/\*\*$/.exec(pattern)?.[1] ?? []] : [])).flat());
+  const folders = (Array.isArray(files) ? files : []).flatMap((pattern: unknown) => {
+    const match = typeof pattern === "string" ? /^!dist\/([^/*]+)\/\*\*$/.exec(pattern) : null;
+    return match?.[1] ? [match[1]] : [];
+  });
+  return new Set(folders);
 }
 
 function packagedScripts(dir: string, excluded: Set<string>): string[] {
