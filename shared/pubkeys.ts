@@ -30,3 +30,8 @@ export function npubFromHex(pubkey: string): string {
   for (let i = 0; i < 32; i++) bytes[i] = parseInt(pubkey.slice(i * 2, i * 2 + 2), 16);
   return bech32.encode("npub", bech32.toWords(bytes), 5000);
 }
+
+/** npub1abcdefghi…uvwxyz: enough to tell keys apart at a glance; an npub of 20 characters or fewer is shown whole. */
+export function shortNpub(npub: string): string {
+  return npub.length > 20 ? `${npub.slice(0, 12)}…${npub.slice(-6)}` : npub;
+}

@@ -1,8 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_GROUP_DESCRIPTION_LENGTH, MAX_GROUP_MEMBERS_PER_ACTION, MAX_GROUP_NAME_LENGTH } from "../../../shared/actions";
-import { npubFromHex } from "../../../shared/pubkeys";
+import { npubFromHex, shortNpub } from "../../../shared/pubkeys";
 import type { OpenChatState, RequestOutcome } from "../../../shared/state";
-import { shortNpub } from "../format";
 import { newRequestId, outcomeOf, parseMemberInput } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 import { useModalDialog } from "../hooks/useModalDialog";
