@@ -106,7 +106,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
         {messages.length === 0 && <p className="empty message-empty">No messages yet. Say hello!</p>}
         <div ref={virtualizer.containerRef} className="virtual-sizer">
           {hasOlder && (
-            <div className="older-row">
+            <div className="virtual-row older-row">
               {loadingOlder ? (
                 <p role="status" className="busy-status">
                   <span className="spinner" aria-hidden="true" />
