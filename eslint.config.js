@@ -46,7 +46,14 @@ export default tseslint.config(
   },
   {
     files: ["renderer/**/*.ts", "renderer/**/*.tsx"],
+    ignores: ["renderer/**/*.test.ts"],
     languageOptions: { globals: { ...globals.browser } },
     rules: { "no-restricted-imports": ["error", { patterns: [noNode, noElectron, noElectronArea] }] },
+  },
+  {
+    // The renderer's unit tests run under node:test; they still reach the app only through the renderer and shared/.
+    files: ["renderer/**/*.test.ts"],
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: { "no-restricted-imports": ["error", { patterns: [noElectron, noElectronArea] }] },
   },
 );

@@ -31,7 +31,7 @@ export function npubFromHex(pubkey: string): string {
   return bech32.encode("npub", bech32.toWords(bytes), 5000);
 }
 
-/** How an npub is shortened wherever a name is missing: its first 12 and last 6 characters. */
+/** How an npub is shortened wherever a name is missing (core and renderer alike): its first 12 and last 6 characters; one of 20 or fewer is shown whole. */
 export function shortNpub(npub: string): string {
   return npub.length > 20 ? `${npub.slice(0, 12)}…${npub.slice(-6)}` : npub;
 }

@@ -1,10 +1,6 @@
 // How identities and times are shown. State carries unix seconds; "now" comes from the caller.
-import type { ChatSummary, OpenChatState, ProfileView } from "../../shared/state";
-
-/** npub1abcdef…wxyz: enough to tell keys apart at a glance. */
-export function shortNpub(npub: string): string {
-  return npub.length > 20 ? `${npub.slice(0, 10)}…${npub.slice(-6)}` : npub;
-}
+import { shortNpub } from "../../shared/pubkeys.js";
+import type { ChatSummary, OpenChatState, ProfileView } from "../../shared/state.js";
 
 export function profileName(profile: ProfileView): string {
   return profile.name?.trim() || shortNpub(profile.npub);

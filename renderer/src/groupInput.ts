@@ -1,7 +1,7 @@
 // Checks on what users type into the group forms, before anything is dispatched.
-import { parsePubkeyInput, type PubkeyInput } from "../../shared/pubkeys";
-import { MAX_REQUEST_ID } from "../../shared/actions";
-import type { RequestOutcome } from "../../shared/state";
+import { parsePubkeyInput, type PubkeyInput } from "../../shared/pubkeys.js";
+import { MAX_REQUEST_ID } from "../../shared/actions.js";
+import type { RequestOutcome } from "../../shared/state.js";
 
 /**
  * A member's npub or hex key, refused when it is our own key or already among `existing` (hex

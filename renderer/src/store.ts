@@ -1,4 +1,4 @@
-import type { StateSnapshot } from "../../shared/state";
+import type { StateSnapshot } from "../../shared/state.js";
 
 /** The newest snapshot pushed by the core, read by components through useSyncExternalStore. */
 export class SnapshotStore {

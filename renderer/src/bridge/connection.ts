@@ -1,8 +1,8 @@
-import type { BurrowBridge } from "../../../shared/ipc";
-import type { Connection, ConnectionStatus } from "./connectionTypes";
-import { connectWebSocket, tokenFromHash, webSocketUrl } from "./webSocketBridge";
+import type { BurrowBridge } from "../../../shared/ipc.js";
+import type { Connection, ConnectionStatus } from "./connectionTypes.js";
+import { connectWebSocket, tokenFromHash, webSocketUrl } from "./webSocketBridge.js";
 
-export type { Connection, ConnectionStatus } from "./connectionTypes";
+export type { Connection, ConnectionStatus } from "./connectionTypes.js";
 
 function fixedConnection(bridge: BurrowBridge, status: ConnectionStatus): Connection {
   return { bridge, getStatus: () => status, onStatus: () => () => undefined };

@@ -1,5 +1,5 @@
 // What the app gets from a bridge, whichever host it runs in: apart from both bridges, so neither imports the other.
-import type { BurrowBridge } from "../../../shared/ipc";
+import type { BurrowBridge } from "../../../shared/ipc.js";
 
 /**
  * `no_token` and `refused` need a new link from Burrow; `incompatible` means the page and the

@@ -1,7 +1,7 @@
-import type { AppAction, DispatchReply } from "../../../shared/actions";
-import { WS_PATH, type BurrowBridge, type ClientMessage, type HostMessage } from "../../../shared/ipc";
-import { CONTRACT_VERSION, type AppState, type StateSnapshot } from "../../../shared/state";
-import type { Connection, ConnectionStatus } from "./connectionTypes";
+import type { AppAction, DispatchReply } from "../../../shared/actions.js";
+import { WS_PATH, type BurrowBridge, type ClientMessage, type HostMessage } from "../../../shared/ipc.js";
+import { CONTRACT_VERSION, type AppState, type StateSnapshot } from "../../../shared/state.js";
+import type { Connection, ConnectionStatus } from "./connectionTypes.js";
 
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
@@ -53,6 +53,11 @@ function parseHostMessage(data: unknown): HostMessage | null {
   return null;
 }
 
+/** Opens the socket to the host: the browser's WebSocket unless the caller brings another transport. */
+export type OpenSocket = (url: string) => WebSocket;
+
+const browserSocket: OpenSocket = (url) => new WebSocket(url);
+
 interface PendingDispatch {
   resolve(reply: DispatchReply): void;
   reject(error: Error): void;
@@ -62,7 +67,7 @@ interface PendingDispatch {
  * The browser host's side of BurrowBridge. Reconnects with backoff; a dispatch made while
  * disconnected, or still unanswered when the socket drops, is rejected rather than queued.
  */
-export function connectWebSocket(url: string): Connection {
+export function connectWebSocket(url: string, openSocket: OpenSocket = browserSocket): Connection {
   let status: ConnectionStatus = "connecting";
   let socket: WebSocket | null = null;
   let retryMs = FIRST_RETRY_MS;
@@ -100,7 +105,7 @@ export function connectWebSocket(url: string): Connection {
   };
 
   const open = (): void => {
-    const ws = new WebSocket(url);
+    const ws = openSocket(url);
     socket = ws;
     ws.onopen = () => {
       retryMs = FIRST_RETRY_MS;
@@ -128,7 +133,7 @@ export function connectWebSocket(url: string): Connection {
   const bridge: BurrowBridge = {
     dispatch(action: AppAction): Promise<DispatchReply> {
       const ws = socket;
-      if (ws?.readyState !== WebSocket.OPEN) return Promise.reject(new Error("Not connected to Burrow"));
+      if (!ws || ws.readyState !== ws.OPEN) return Promise.reject(new Error("Not connected to Burrow"));
       const message: ClientMessage = { t: "dispatch", id: nextId++, action };
       return new Promise((resolve, reject) => {
         pending.set(message.id, { resolve, reject });

@@ -14,11 +14,11 @@ interface AgentPlaceholderRowProps {
  */
 export function AgentPlaceholderRow({ ref, index, setSize, phase }: AgentPlaceholderRowProps) {
   return (
-    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className="chat chat-pending">
-      <div className="chat-pending-body">
-        <span className="chat-title">New Agent</span>
+    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className="virtual-row chat chat-pending">
+      <div className="chat-row chat-pending-body">
+        <span className="chat-title truncate">New Agent</span>
         <span className="spinner" aria-hidden="true" />
-        <span className="chat-last">{agentPhaseText(phase)}</span>
+        <span className="chat-last truncate">{agentPhaseText(phase)}</span>
       </div>
     </div>
   );

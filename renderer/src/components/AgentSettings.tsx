@@ -3,6 +3,7 @@ import { isAgentApiUrl } from "../../../shared/actions";
 import type { AgentAccess, AgentState } from "../../../shared/state";
 import { fullTime } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
+import { Field } from "./Field";
 
 const ACCESS_TEXT: Record<AgentAccess, string> = {
   unknown: "Checking agent access…",
@@ -21,8 +22,6 @@ export function AgentSettings({ agent, chosenUrl }: AgentSettingsProps) {
   const dispatch = useDispatch();
   const headingId = useId();
   const inUseLabelId = useId();
-  const fieldId = useId();
-  const errorId = useId();
   const [input, setInput] = useState("");
   const [touched, setTouched] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -51,7 +50,7 @@ export function AgentSettings({ agent, chosenUrl }: AgentSettingsProps) {
   return (
     <section className="card" aria-labelledby={headingId}>
       <h2 id={headingId}>Agent</h2>
-      <p role="status" aria-label="Agent access" className={`agent-access agent-access-${agent.access}`}>
+      <p role="status" aria-label="Agent access" className={`status-dot agent-access-${agent.access}`}>
         {agent.access === "unknown" && agent.probe_error ? "Could not check agent access." : ACCESS_TEXT[agent.access]}
       </p>
       {agent.probe_error && (
@@ -69,40 +68,29 @@ export function AgentSettings({ agent, chosenUrl }: AgentSettingsProps) {
           Agent API in use
         </span>
         <div className="row">
-          <span role="textbox" aria-readonly="true" aria-labelledby={inUseLabelId} tabIndex={0} className="agent-api-url mono">
+          <span role="textbox" aria-readonly="true" aria-labelledby={inUseLabelId} tabIndex={0} className="url-text mono">
             {agent.api_url}
           </span>
           {chosenUrl === null && <span className="agent-api-source">Default</span>}
         </div>
       </div>
-      <form className="agent-api-form" onSubmit={(event) => void submit(event)} noValidate>
-        <label htmlFor={fieldId}>Agent API URL</label>
-        <div className="row agent-api-form-row">
-          <input
-            id={fieldId}
-            type="text"
-            inputMode="url"
-            className="text-input mono"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="https://agents.example.com"
-            value={input}
-            onChange={(event) => {
-              setInput(event.target.value);
-              setTouched(true);
-            }}
-            aria-invalid={shownError !== null}
-            aria-describedby={shownError ? errorId : undefined}
-          />
-          <button type="submit" disabled={!valid || saving}>
-            Save agent API
-          </button>
-        </div>
-        {shownError && (
-          <p id={errorId} role="alert" className="field-error">
-            {shownError}
-          </p>
-        )}
+      <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate>
+        <Field
+          label="Agent API URL"
+          kind="url"
+          placeholder="https://agents.example.com"
+          value={input}
+          onChange={(value) => {
+            setInput(value);
+            setTouched(true);
+          }}
+          error={shownError}
+          action={
+            <button type="submit" disabled={!valid || saving}>
+              Save agent API
+            </button>
+          }
+        />
       </form>
       {chosenUrl !== null && (
         <button type="button" disabled={saving} onClick={() => void save(null)}>

@@ -14,7 +14,7 @@ export function AppHeader({ npub, network, connected, onOpenSettings }: AppHeade
     <header className="app-header">
       <h1 className="brand">Burrow</h1>
       <div className="identity">
-        <span role="textbox" aria-readonly="true" aria-label="Your npub" tabIndex={0} className="npub">
+        <span role="textbox" aria-readonly="true" aria-label="Your npub" tabIndex={0} className="npub mono truncate">
           {npub}
         </span>
         <CopyButton label="Copy npub" text={npub} />

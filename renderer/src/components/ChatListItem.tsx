@@ -28,17 +28,17 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
     .filter(Boolean)
     .join(" ");
   return (
-    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className={chat.left ? "chat chat-left" : "chat"}>
+    <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className={chat.left ? "virtual-row chat chat-left" : "virtual-row chat"}>
       <button
         type="button"
-        className="chat-button"
+        className="chat-row chat-button"
         aria-current={selected ? "true" : undefined}
         aria-labelledby={titleId}
         aria-describedby={describedBy}
         onClick={() => onOpen(chat.id)}
       >
         <span className="chat-title-line">
-          <span id={titleId} className="chat-title">
+          <span id={titleId} className="chat-title truncate">
             {chatTitle(chat)}
           </span>
           {chat.agent && <AgentBadge id={agentId} agent={chat.agent} />}
@@ -52,7 +52,7 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
         <time id={timeId} className="chat-time" dateTime={isoTime(at)} title={fullTime(at)}>
           {relativeTime(at, now)}
         </time>
-        <span id={lastId} className="chat-last">
+        <span id={lastId} className="chat-last truncate">
           {chat.last_message ?? "No messages yet"}
         </span>
         {chat.unread > 0 && (

@@ -52,23 +52,23 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
       <header className="chat-header">
         <div className="chat-heading">
           <div className="chat-title-line">
-            <h2 id={titleId} className="chat-view-title">
+            <h2 id={titleId} className="chat-view-title truncate">
               {openChatTitle(chat, me.pubkey)}
             </h2>
             {agent && <AgentBadge agent={agent} />}
           </div>
           {group && chat.description && (
-            <p className="chat-description" title={chat.description}>
+            <p className="chat-description truncate" title={chat.description}>
               {chat.description}
             </p>
           )}
           {group && (
-            <p className="chat-subtitle" title={members}>
+            <p className="chat-subtitle truncate" title={members}>
               {members}
             </p>
           )}
           {peer && (
-            <p className="chat-subtitle mono" title={peer.npub}>
+            <p className="chat-subtitle mono truncate" title={peer.npub}>
               {peer.npub}
             </p>
           )}

@@ -1,5 +1,5 @@
 import { useId, type ReactNode } from "react";
-import { useModalDialog } from "../hooks/useModalDialog";
+import { Dialog } from "./Dialog";
 
 interface ConfirmDialogProps {
   /** The dialog's heading and accessible name. */
@@ -16,23 +16,9 @@ interface ConfirmDialogProps {
 
 /** A modal yes/no question about a step that cannot be undone; Cancel has the focus. */
 export function ConfirmDialog({ title, message, confirmLabel, onCancel, onConfirm, children, extraActions }: ConfirmDialogProps) {
-  const dialog = useModalDialog();
-  const headingId = useId();
   const messageId = useId();
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      aria-describedby={messageId}
-      className="dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        onCancel();
-      }}
-    >
-      <h2 id={headingId} className="dialog-heading">
-        {title}
-      </h2>
+    <Dialog title={title} describedBy={messageId} onCancel={onCancel}>
       <p id={messageId} className="warning">
         {message}
       </p>
@@ -46,6 +32,6 @@ export function ConfirmDialog({ title, message, confirmLabel, onCancel, onConfir
           {confirmLabel}
         </button>
       </div>
-    </dialog>
+    </Dialog>
   );
 }

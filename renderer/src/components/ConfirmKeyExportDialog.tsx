@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { Dialog } from "./Dialog";
 
 interface ConfirmKeyExportDialogProps {
   onCancel: () => void;
@@ -6,24 +6,8 @@ interface ConfirmKeyExportDialogProps {
 }
 
 export function ConfirmKeyExportDialog({ onCancel, onConfirm }: ConfirmKeyExportDialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    element?.showModal();
-    return () => element?.close();
-  }, []);
-
   return (
-    <dialog
-      ref={dialog}
-      aria-label="Confirm key export"
-      className="dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        onCancel();
-      }}
-    >
+    <Dialog title="Confirm key export" headingHidden onCancel={onCancel}>
       <p className="warning">
         Anyone who sees your private key can read your chats and act as you, and it cannot be changed. Make sure no one
         else can see your screen.
@@ -36,6 +20,6 @@ export function ConfirmKeyExportDialog({ onCancel, onConfirm }: ConfirmKeyExport
           Show key
         </button>
       </div>
-    </dialog>
+    </Dialog>
   );
 }

@@ -26,7 +26,7 @@ export function InviteList({ invites }: { invites: InviteSummary[] }) {
       <h3 id={headingId} className="pane-subheading">
         Invites
       </h3>
-      <ul role="list" aria-label="Invites" className="invite-list">
+      <ul role="list" aria-label="Invites" className="plain-list invite-list">
         {invites.map((invite) => {
           const from = profileName(invite.from);
           const busy = answering.has(invite.id);

@@ -25,7 +25,7 @@ export function KeyBackupPrompt() {
       <p>Your new account's private key exists only on this device. Keep a copy somewhere safe, or you lose the account with the device.</p>
       {nsec !== null && (
         <div className="row">
-          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret">
+          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret mono">
             {nsec}
           </span>
           <CopyButton label="Copy private key" text={nsec} />

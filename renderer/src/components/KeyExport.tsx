@@ -33,7 +33,7 @@ export function KeyExport() {
         </button>
       ) : (
         <>
-          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret">
+          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret mono">
             {nsec}
           </span>
           <div className="row">

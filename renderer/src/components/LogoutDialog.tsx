@@ -40,7 +40,7 @@ export function LogoutDialog({ onCancel }: LogoutDialogProps) {
     >
       {nsec !== null && (
         <>
-          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret">
+          <span role="textbox" aria-readonly="true" aria-label="Your private key" tabIndex={0} className="secret mono">
             {nsec}
           </span>
           <CopyButton label="Copy private key" text={nsec} />

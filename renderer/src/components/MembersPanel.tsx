@@ -1,9 +1,11 @@
-import { useCallback, useId, useState, type FormEvent } from "react";
+import { useCallback, useState, type FormEvent } from "react";
 import type { OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { newRequestId, outcomeOf, parseMemberInput } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { Field } from "./Field";
+import { FormFeedback } from "./FormFeedback";
 import { RenameGroupDialog } from "./RenameGroupDialog";
 
 interface MembersPanelProps {
@@ -39,14 +41,14 @@ export function MembersPanel({ id, chat, me, updating, outcomes }: MembersPanelP
 
   return (
     <section id={id} aria-label="Members" className="members-panel">
-      <ul role="list" aria-label="Group members" className="member-list">
+      <ul role="list" aria-label="Group members" className="plain-list member-list">
         {members.map((member) => {
           const self = member.pubkey === me.pubkey;
           const name = profileName(member);
           return (
             <li key={member.pubkey} className="member">
               <span className="member-label">
-                <span className="member-name" title={member.npub}>
+                <span className="member-name truncate" title={member.npub}>
                   {name}
                 </span>
                 {chat.admins.includes(member.pubkey) && <span className="member-tag"> (admin)</span>}
@@ -62,12 +64,7 @@ export function MembersPanel({ id, chat, me, updating, outcomes }: MembersPanelP
         })}
       </ul>
       {canManage && <AddMemberForm chat={chat} me={me.pubkey} updating={updating} outcomes={outcomes} />}
-      {updating && (
-        <p role="status" className="busy-status">
-          <span className="spinner" aria-hidden="true" />
-          Updating group…
-        </p>
-      )}
+      <FormFeedback busy={updating ? "Updating group…" : null} error={null} />
       {!chat.left && (
         <div className="row members-actions">
           {canManage && (
@@ -111,8 +108,6 @@ export function MembersPanel({ id, chat, me, updating, outcomes }: MembersPanelP
 
 function AddMemberForm({ chat, me, updating, outcomes }: { chat: OpenChatState; me: string; updating: boolean; outcomes: RequestOutcome[] }) {
   const dispatch = useDispatch();
-  const fieldId = useId();
-  const errorId = useId();
   const [input, setInput] = useState("");
   const [touched, setTouched] = useState(false);
   const [adding, setAdding] = useState(false);
@@ -143,38 +138,25 @@ function AddMemberForm({ chat, me, updating, outcomes }: { chat: OpenChatState; 
   };
 
   return (
-    <form className="add-member-form" onSubmit={(event) => void add(event)} noValidate>
-      <label htmlFor={fieldId}>Add member npub</label>
-      <div className="row add-member-row">
-        <input
-          id={fieldId}
-          type="text"
-          className="text-input mono"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="npub1…"
-          value={input}
-          onChange={(event) => {
-            setInput(event.target.value);
-            setTouched(true);
-          }}
-          aria-invalid={shownError !== null}
-          aria-describedby={shownError ? errorId : undefined}
-        />
-        <button type="submit" disabled={!parsed.ok || updating || adding}>
-          Add to group
-        </button>
-      </div>
-      {shownError && (
-        <p id={errorId} role="alert" className="field-error">
-          {shownError}
-        </p>
-      )}
-      {!shownError && coreError && (
-        <p role="alert" className="field-error">
-          {coreError}
-        </p>
-      )}
+    <form className="inline-form" onSubmit={(event) => void add(event)} noValidate>
+      <Field
+        label="Add member npub"
+        kind="key"
+        placeholder="npub1…"
+        value={input}
+        onChange={(value) => {
+          setInput(value);
+          setTouched(true);
+        }}
+        error={shownError}
+        actionBelow
+        action={
+          <button type="submit" disabled={!parsed.ok || updating || adding}>
+            Add to group
+          </button>
+        }
+      />
+      <FormFeedback busy={null} error={shownError ? null : coreError} />
     </form>
   );
 }

@@ -17,7 +17,7 @@ interface MessageItemProps {
 export function MessageItem({ ref, index, chatId, message, now, canReact }: MessageItemProps) {
   if (message.kind === "system") {
     return (
-      <div ref={ref} data-index={index} className="message message-system">
+      <div ref={ref} data-index={index} className="virtual-row message message-system">
         <p className="system-line" title={fullTime(message.created_at)}>
           {message.text}
         </p>
@@ -40,10 +40,10 @@ function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItem
     addReaction.current?.focus();
   };
   return (
-    <div ref={ref} data-index={index} className={`message ${message.mine ? "message-mine" : "message-theirs"}`}>
+    <div ref={ref} data-index={index} className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}`}>
       <div className={`bubble bubble-${message.status}`}>
         <p className="message-meta">
-          <span className="message-sender" title={message.mine ? undefined : message.sender.npub}>
+          <span className="message-sender truncate" title={message.mine ? undefined : message.sender.npub}>
             {message.mine ? "You" : profileName(message.sender)}
           </span>
           <time className="message-time" dateTime={isoTime(message.created_at)} title={fullTime(message.created_at)}>

@@ -18,6 +18,8 @@ interface MessageListProps {
 }
 
 const ROW_ESTIMATE_PX = 72;
+/** The older-messages row above the first message; keep in sync with `.older-row` in styles.css. */
+const OLDER_ROW_PX = 44;
 /** How close to the top a scroll has to come before older messages are asked for. */
 const LOAD_OLDER_MARGIN_PX = 400;
 /** Within this distance of the bottom the list counts as "at the bottom" and follows new messages. */
@@ -27,6 +29,10 @@ const AT_END_PX = 32;
  * Virtualized, anchored to the end: it opens at the newest message, follows new ones while the
  * reader is at the bottom, and keeps the reader's place when older messages are prepended. Rows
  * are positioned by the virtualizer through the CSSOM (`directDomUpdates`), which `style-src 'self'` allows.
+ *
+ * Scrolling near the top asks the core for the page before the first message, once per first
+ * message. The older-messages row sits in the list's own padding above the first message, so
+ * swapping its button for the loading status, or a page arriving, moves no message.
  */
 export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact }: MessageListProps) {
   const dispatch = useDispatch();
@@ -44,6 +50,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
     estimateSize: () => ROW_ESTIMATE_PX,
     getItemKey: (index) => messages[index]?.id ?? index,
     overscan: 8,
+    paddingStart: hasOlder ? OLDER_ROW_PX : 0,
     anchorTo: "end",
     followOnAppend: true,
     scrollEndThreshold: AT_END_PX,
@@ -72,27 +79,17 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
   }, [last, virtualizer]);
 
   const first = messages[0];
-  const loadOlder = (): void => {
-    if (!hasOlder || loadingOlder || !first || olderAskedBefore.current === first.id) return;
+  const askForOlder = (): void => {
+    if (!hasOlder || loadingOlder || !first) return;
     olderAskedBefore.current = first.id;
     void dispatch({ type: "LoadOlderMessages", chat_id: chatId });
+  };
+  const nearTop = (): void => {
+    if (first && olderAskedBefore.current !== first.id) askForOlder();
   };
 
   return (
     <div className="message-pane">
-      {hasOlder && (
-        <div className="older-bar">
-          <button
-            type="button"
-            disabled={loadingOlder}
-            aria-busy={loadingOlder}
-            onClick={() => void dispatch({ type: "LoadOlderMessages", chat_id: chatId })}
-          >
-            Load older messages
-          </button>
-          {loadingOlder && <span className="spinner" aria-hidden="true" />}
-        </div>
-      )}
       <div
         ref={scrollRef}
         role="log"
@@ -103,11 +100,33 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
         onScroll={(event) => {
           const { scrollTop, scrollHeight, clientHeight } = event.currentTarget;
           atEnd.current = scrollHeight - clientHeight - scrollTop <= AT_END_PX;
-          if (scrollTop < LOAD_OLDER_MARGIN_PX) loadOlder();
+          if (scrollTop < LOAD_OLDER_MARGIN_PX) nearTop();
         }}
       >
         {messages.length === 0 && <p className="empty message-empty">No messages yet. Say hello!</p>}
         <div ref={virtualizer.containerRef} className="virtual-sizer">
+          {hasOlder && (
+            <div className="virtual-row older-row">
+              {loadingOlder ? (
+                <p role="status" className="busy-status">
+                  <span className="spinner" aria-hidden="true" />
+                  Loading older messages…
+                </p>
+              ) : (
+                <button
+                  type="button"
+                  className="small-button"
+                  onClick={() => {
+                    // The button gives way to the loading status: the reader keeps the focus in the list.
+                    scrollRef.current?.focus({ preventScroll: true });
+                    askForOlder();
+                  }}
+                >
+                  Load older messages
+                </button>
+              )}
+            </div>
+          )}
           {virtualizer.getVirtualItems().map((item) => {
             const message = messages[item.index];
             if (!message) return null;

@@ -21,7 +21,7 @@ export function NetworkControl({ network, connected }: { network: NetworkState; 
   const details = network.relays.map((relay) => `${relay.url}: ${RELAY_TEXT[relay.status]}`).join("\n");
   return (
     <div className="network">
-      <span role="status" aria-label="Network status" className={`network-status network-${connected ? network.status : "offline"}`} title={connected ? details || undefined : undefined}>
+      <span role="status" aria-label="Network status" className={`status-dot network-status network-${connected ? network.status : "offline"}`} title={connected ? details || undefined : undefined}>
         {connected ? STATUS_TEXT[network.status] : "Disconnected"}
       </span>
       {connected && network.enabled && network.relays.length > 0 && (

@@ -1,8 +1,10 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useState } from "react";
 import type { OpenChatState, RequestOutcome } from "../../../shared/state";
 import { parsePubkeyInput } from "../../../shared/pubkeys";
 import { newRequestId, outcomeOf } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
+import { Field } from "./Field";
+import { FormDialog } from "./FormDialog";
 
 interface NewChatDialogProps {
   creating: boolean;
@@ -25,19 +27,9 @@ interface Request {
  */
 export function NewChatDialog({ creating, openChat, outcomes, onClose }: NewChatDialogProps) {
   const dispatch = useDispatch();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const headingId = useId();
-  const fieldId = useId();
-  const errorId = useId();
   const [input, setInput] = useState("");
   const [touched, setTouched] = useState(false);
   const [request, setRequest] = useState<Request | null>(null);
-
-  useEffect(() => {
-    const element = dialog.current;
-    element?.showModal();
-    return () => element?.close();
-  }, []);
 
   useEffect(() => {
     if (!request || !openChat) return;
@@ -49,8 +41,7 @@ export function NewChatDialog({ creating, openChat, outcomes, onClose }: NewChat
   const inputError = touched && !parsed.ok ? parsed.error : null;
   const coreError = outcomeOf(outcomes, request?.requestId)?.error ?? null;
 
-  const submit = (event: FormEvent<HTMLFormElement>): void => {
-    event.preventDefault();
+  const submit = (): void => {
     setTouched(true);
     if (!parsed.ok || creating) return;
     const requestId = newRequestId();
@@ -59,59 +50,27 @@ export function NewChatDialog({ creating, openChat, outcomes, onClose }: NewChat
   };
 
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      className="dialog new-chat-dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose(false);
-      }}
+    <FormDialog
+      title="New chat"
+      submitLabel="Start chat"
+      canSubmit={parsed.ok && !creating}
+      onSubmit={submit}
+      onCancel={() => onClose(false)}
+      busy={creating ? "Creating chat…" : null}
+      error={coreError}
     >
-      <form className="dialog-form" onSubmit={submit} noValidate>
-        <h2 id={headingId}>New chat</h2>
-        <label htmlFor={fieldId}>Npub or hex public key</label>
-        <input
-          id={fieldId}
-          type="text"
-          className="text-input mono"
-          autoComplete="off"
-          spellCheck={false}
-          autoFocus
-          placeholder="npub1…"
-          value={input}
-          onChange={(event) => {
-            setInput(event.target.value);
-            setTouched(true);
-          }}
-          aria-invalid={inputError !== null}
-          aria-describedby={inputError ? errorId : undefined}
-        />
-        {inputError && (
-          <p id={errorId} role="alert" className="field-error">
-            {inputError}
-          </p>
-        )}
-        {creating && (
-          <p role="status" className="busy-status">
-            <span className="spinner" aria-hidden="true" />
-            Creating chat…
-          </p>
-        )}
-        {!creating && coreError && (
-          <p role="alert" className="field-error">
-            {coreError}
-          </p>
-        )}
-        <div className="row dialog-actions">
-          <button type="button" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!parsed.ok || creating}>
-            Start chat
-          </button>
-        </div>
-      </form>
-    </dialog>
+      <Field
+        label="Npub or hex public key"
+        kind="key"
+        autoFocus
+        placeholder="npub1…"
+        value={input}
+        onChange={(value) => {
+          setInput(value);
+          setTouched(true);
+        }}
+        error={inputError}
+      />
+    </FormDialog>
   );
 }

@@ -1,11 +1,11 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { MAX_GROUP_DESCRIPTION_LENGTH, MAX_GROUP_MEMBERS_PER_ACTION, MAX_GROUP_NAME_LENGTH } from "../../../shared/actions";
-import { npubFromHex } from "../../../shared/pubkeys";
+import { npubFromHex, shortNpub } from "../../../shared/pubkeys";
 import type { OpenChatState, RequestOutcome } from "../../../shared/state";
-import { shortNpub } from "../format";
 import { newRequestId, outcomeOf, parseMemberInput } from "../groupInput";
 import { useDispatch } from "../hooks/useDispatch";
-import { useModalDialog } from "../hooks/useModalDialog";
+import { Field } from "./Field";
+import { FormDialog } from "./FormDialog";
 
 interface NewGroupDialogProps {
   /** busy.updating_group: a group commit is on its way. */
@@ -34,13 +34,7 @@ interface Request {
 /** Stays open until the core opens the new group; the outcome of its own request (by id) shows here, never as a toast. */
 export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: NewGroupDialogProps) {
   const dispatch = useDispatch();
-  const dialog = useModalDialog();
   const memberField = useRef<HTMLInputElement>(null);
-  const headingId = useId();
-  const nameId = useId();
-  const descriptionId = useId();
-  const memberId = useId();
-  const memberErrorId = useId();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   const [memberInput, setMemberInput] = useState("");
@@ -76,14 +70,14 @@ export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: Ne
     memberField.current?.focus();
   };
 
+  // Enter in the member field adds the member; it does not submit the group.
   const onMemberKeyDown = (event: KeyboardEvent<HTMLInputElement>): void => {
     if (event.key !== "Enter" || event.nativeEvent.isComposing) return;
     event.preventDefault();
     addMember();
   };
 
-  const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
-    event.preventDefault();
+  const submit = async (): Promise<void> => {
     if (!creatable) return;
     const sent: Request = { openChatId: openChat?.chat_id ?? null, requestId: newRequestId(), replyError: null };
     setRequest(sent);
@@ -92,104 +86,53 @@ export function NewGroupDialog({ updating, me, openChat, outcomes, onClose }: Ne
   };
 
   return (
-    <dialog
-      ref={dialog}
-      aria-labelledby={headingId}
-      className="dialog new-chat-dialog"
-      onCancel={(event) => {
-        event.preventDefault();
-        onClose(false);
-      }}
+    <FormDialog
+      title="New group"
+      submitLabel="Create group"
+      canSubmit={creatable}
+      onSubmit={() => void submit()}
+      onCancel={() => onClose(false)}
+      busy={updating && request ? "Creating group…" : null}
+      error={updating ? null : coreError}
     >
-      <form className="dialog-form" onSubmit={(event) => void submit(event)} noValidate>
-        <h2 id={headingId}>New group</h2>
-        <label htmlFor={nameId}>Group name</label>
-        <input
-          id={nameId}
-          type="text"
-          className="text-input"
-          autoComplete="off"
-          autoFocus
-          maxLength={MAX_GROUP_NAME_LENGTH}
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-        />
-        <label htmlFor={descriptionId}>Description</label>
-        <textarea
-          id={descriptionId}
-          className="text-input description-input"
-          rows={2}
-          maxLength={MAX_GROUP_DESCRIPTION_LENGTH}
-          placeholder="Optional"
-          value={description}
-          onChange={(event) => setDescription(event.target.value)}
-        />
-        <label htmlFor={memberId}>Member npub</label>
-        <div className="row member-input-row">
-          <input
-            ref={memberField}
-            id={memberId}
-            type="text"
-            className="text-input mono"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="npub1…"
-            value={memberInput}
-            onChange={(event) => {
-              setMemberInput(event.target.value);
-              setMemberTouched(true);
-            }}
-            onKeyDown={onMemberKeyDown}
-            aria-invalid={memberError !== null}
-            aria-describedby={memberError ? memberErrorId : undefined}
-          />
+      <Field label="Group name" autoFocus maxLength={MAX_GROUP_NAME_LENGTH} value={name} onChange={setName} />
+      <Field label="Description" rows={2} maxLength={MAX_GROUP_DESCRIPTION_LENGTH} placeholder="Optional" value={description} onChange={setDescription} />
+      <Field
+        label="Member npub"
+        kind="key"
+        placeholder="npub1…"
+        inputRef={memberField}
+        value={memberInput}
+        onChange={(value) => {
+          setMemberInput(value);
+          setMemberTouched(true);
+        }}
+        onKeyDown={onMemberKeyDown}
+        error={memberError}
+        action={
           <button type="button" disabled={!parsedMember.ok} onClick={addMember}>
             Add member
           </button>
-        </div>
-        {memberError && (
-          <p id={memberErrorId} role="alert" className="field-error">
-            {memberError}
-          </p>
-        )}
-        <ul role="list" aria-label="New group members" className="member-list new-member-list">
-          {members.map((member) => (
-            <li key={member.pubkey} className="member">
-              <span className="member-name mono" title={member.npub}>
-                {shortNpub(member.npub)}
-              </span>
-              <button
-                type="button"
-                className="small-button"
-                aria-label={`Remove ${shortNpub(member.npub)}`}
-                onClick={() => removeMember(member.pubkey)}
-              >
-                Remove
-              </button>
-            </li>
-          ))}
-        </ul>
-        {members.length === 0 && <p className="hint">Add at least one member. You will be the group's admin.</p>}
-        {updating && request && (
-          <p role="status" className="busy-status">
-            <span className="spinner" aria-hidden="true" />
-            Creating group…
-          </p>
-        )}
-        {!updating && coreError && (
-          <p role="alert" className="field-error">
-            {coreError}
-          </p>
-        )}
-        <div className="row dialog-actions">
-          <button type="button" onClick={() => onClose(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!creatable}>
-            Create group
-          </button>
-        </div>
-      </form>
-    </dialog>
+        }
+      />
+      <ul role="list" aria-label="New group members" className="plain-list member-list new-member-list">
+        {members.map((member) => (
+          <li key={member.pubkey} className="member">
+            <span className="member-name mono truncate" title={member.npub}>
+              {shortNpub(member.npub)}
+            </span>
+            <button
+              type="button"
+              className="small-button"
+              aria-label={`Remove ${shortNpub(member.npub)}`}
+              onClick={() => removeMember(member.pubkey)}
+            >
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      {members.length === 0 && <p className="hint">Add at least one member. You will be the group's admin.</p>}
+    </FormDialog>
   );
 }

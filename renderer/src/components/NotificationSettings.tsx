@@ -27,7 +27,7 @@ function BrowserPermission() {
   const [permission, request] = useNotificationPermission();
   return (
     <>
-      <p role="status" aria-label="Notification permission" className={`notification-permission notification-permission-${permission}`}>
+      <p role="status" aria-label="Notification permission" className={`status-dot notification-permission-${permission}`}>
         {PERMISSION_TEXT[permission]}
       </p>
       {permission === "default" && (

@@ -4,6 +4,7 @@ import { toUserMessage } from "../../../shared/errors";
 import { relayUrlProblem, sameRelayUrl } from "../../../shared/relayUrl";
 import type { NetworkState, RelayConnection } from "../../../shared/state";
 import { useDispatch } from "../hooks/useDispatch";
+import { Field } from "./Field";
 
 const STATUS_TEXT: Record<RelayConnection, string> = {
   connected: "Connected",
@@ -27,8 +28,6 @@ function relayUrlError(url: string, relays: string[]): string | null {
 export function RelaySettings({ relays, network }: { relays: string[]; network: NetworkState }) {
   const dispatch = useDispatch();
   const headingId = useId();
-  const fieldId = useId();
-  const errorId = useId();
   const [input, setInput] = useState("");
   const [touched, setTouched] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -61,13 +60,13 @@ export function RelaySettings({ relays, network }: { relays: string[]; network: 
       <h2 id={headingId}>Relays</h2>
       <p>Burrow sends and receives messages through these Nostr relays.</p>
       {relays.length === 0 && <p className="field-error">No relays: Burrow cannot send or receive messages until you add one.</p>}
-      <ul role="list" aria-label="Relays" className="relay-list">
+      <ul role="list" aria-label="Relays" className="plain-list relay-list">
         {relays.map((relay) => {
           const status = statusOf(relay);
           return (
             <li key={relay} className="relay">
-              <span className="relay-url mono">{relay}</span>
-              <span className={`relay-status relay-${status ?? "unknown"}`}>
+              <span className="url-text mono">{relay}</span>
+              <span className={`status-dot relay-status relay-${status ?? "unknown"}`}>
                 {status ? STATUS_TEXT[status] : network.enabled ? "Not connected" : "Network off"}
               </span>
               <button
@@ -82,34 +81,23 @@ export function RelaySettings({ relays, network }: { relays: string[]; network: 
           );
         })}
       </ul>
-      <form className="relay-form" onSubmit={(event) => void add(event)} noValidate>
-        <label htmlFor={fieldId}>Relay URL</label>
-        <div className="row relay-form-row">
-          <input
-            id={fieldId}
-            type="text"
-            inputMode="url"
-            className="text-input mono"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="wss://relay.example.com"
-            value={input}
-            onChange={(event) => {
-              setInput(event.target.value);
-              setTouched(true);
-            }}
-            aria-invalid={shownError !== null}
-            aria-describedby={shownError ? errorId : undefined}
-          />
-          <button type="submit" disabled={error !== null || saving}>
-            Add relay
-          </button>
-        </div>
-        {shownError && (
-          <p id={errorId} role="alert" className="field-error">
-            {shownError}
-          </p>
-        )}
+      <form className="inline-form" onSubmit={(event) => void add(event)} noValidate>
+        <Field
+          label="Relay URL"
+          kind="url"
+          placeholder="wss://relay.example.com"
+          value={input}
+          onChange={(value) => {
+            setInput(value);
+            setTouched(true);
+          }}
+          error={shownError}
+          action={
+            <button type="submit" disabled={error !== null || saving}>
+              Add relay
+            </button>
+          }
+        />
       </form>
     </section>
   );

@@ -1,11 +1,10 @@
-import { useId, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useDispatch } from "../hooks/useDispatch";
+import { Field } from "./Field";
 
 export function WelcomeScreen({ loginError, busy }: { loginError: string | null; busy: boolean }) {
   const dispatch = useDispatch();
   const [key, setKey] = useState("");
-  const fieldId = useId();
-  const errorId = useId();
 
   const importKey = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
@@ -20,22 +19,7 @@ export function WelcomeScreen({ loginError, busy }: { loginError: string | null;
         Create account
       </button>
       <form className="card import-form" onSubmit={importKey}>
-        <label htmlFor={fieldId}>Private key (nsec or hex)</label>
-        <input
-          id={fieldId}
-          type="password"
-          autoComplete="off"
-          spellCheck={false}
-          value={key}
-          onChange={(event) => setKey(event.target.value)}
-          aria-invalid={loginError !== null}
-          aria-describedby={loginError ? errorId : undefined}
-        />
-        {loginError && (
-          <p id={errorId} role="alert" className="field-error">
-            {loginError}
-          </p>
-        )}
+        <Field label="Private key (nsec or hex)" kind="secret" value={key} onChange={setKey} error={loginError} />
         <button type="submit" disabled={busy}>
           Import key
         </button>
