@@ -146,3 +146,17 @@ test("a_websocket_without_the_token_is_refused", async ({ page, host }) => {
   expect(outcome).toEqual({ code: 1008, messages: 0 });
   expect(host.logs.some((line) => line["event"] === "ws_refused" && line["reason"] === "token")).toBe(true);
 });
+
+test("the_key_storage_notice_can_be_dismissed_stays_dismissed_after_a_reload_and_is_kept_in_settings", async ({ page, host }) => {
+  await page.goto(host.url);
+  await createAccount(page);
+  const notice = page.getByRole("note", { name: "Key storage" });
+  await expect(notice).toContainText("not encrypted by the operating system");
+  await notice.getByRole("button", { name: "Dismiss" }).click();
+  await expect(notice).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByLabel("Your npub")).toBeVisible();
+  await expect(page.getByRole("note", { name: "Key storage" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Settings" }).click();
+  await expect(page.getByRole("region", { name: "Key storage" })).toContainText("not encrypted by the operating system");
+});

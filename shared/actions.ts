@@ -11,7 +11,9 @@ export type AuthAction =
   /** Answered in the dispatch reply (`nsec`), never through AppState. */
   | { type: "ExportSecretKey"; confirmed: true }
   /** The one-time key backup prompt after CreateAccount: done or declined, never shown again for this account. */
-  | { type: "DismissKeyBackup" };
+  | { type: "DismissKeyBackup" }
+  /** Closes the key-storage notice on the main screen; Settings keeps showing it. */
+  | { type: "DismissStorageNotice" };
 
 /**
  * A form's own request: its outcome comes back in `AppState.outcomes` under this id, and its error is
@@ -140,6 +142,7 @@ function parseBare(raw: unknown): ParsedAction {
     case "CreateAccount":
     case "Logout":
     case "DismissKeyBackup":
+    case "DismissStorageNotice":
     case "RetryAgentProbe":
       return { ok: true, action: { type } };
     case "Login": {
@@ -279,6 +282,7 @@ export function actionTag(action: AppAction): string {
     case "Logout":
     case "ExportSecretKey":
     case "DismissKeyBackup":
+    case "DismissStorageNotice":
     case "RetryAgentProbe":
       return action.type;
     case "SetNetworkEnabled":

@@ -201,6 +201,8 @@ export interface NetworkState {
 export interface SecretStorageState {
   kind: "os_encrypted" | "plain_file";
   notice: string | null;
+  /** The user closed the notice on the main screen (kept per account); Settings still shows it. */
+  notice_dismissed: boolean;
 }
 
 /** Applying a backlog after being offline: "Syncing done/total". */

@@ -21,6 +21,8 @@ import { AccountContext, type AccountBase } from "../state/context.js";
 
 /** Kept per account: "pending" once the account was created here, "dismissed" once the prompt was answered. */
 const KEY_BACKUP_KEY = "key_backup";
+/** Kept per account: the key-storage notice was closed on the main screen. */
+const STORAGE_NOTICE_KEY = "storage_notice_dismissed";
 
 export class Account {
   readonly ctx: AccountContext;
@@ -102,6 +104,7 @@ export class Account {
     ctx.update((s) => {
       s.settings.relays = relays;
       s.key_backup_prompt = ctx.store.getMeta<string>(KEY_BACKUP_KEY) === "pending";
+      s.secret_storage.notice_dismissed = ctx.store.getMeta<boolean>(STORAGE_NOTICE_KEY) === true;
     });
     this.agent.start(defaultAgentApiUrl);
     ctx.pool.setRelays(relays);
@@ -124,6 +127,14 @@ export class Account {
     this.ctx.store.setMeta(KEY_BACKUP_KEY, "dismissed");
     this.ctx.update((s) => {
       s.key_backup_prompt = false;
+    });
+    return { ok: true };
+  }
+
+  dismissStorageNotice(): DispatchReply {
+    this.ctx.store.setMeta(STORAGE_NOTICE_KEY, true);
+    this.ctx.update((s) => {
+      s.secret_storage.notice_dismissed = true;
     });
     return { ok: true };
   }

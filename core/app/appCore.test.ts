@@ -89,6 +89,23 @@ describe("AppCore session", () => {
     assert.deepEqual(restored.auth, state.auth);
   });
 
+  test("a_dismissed_key_storage_notice_stays_dismissed_after_a_restart_and_only_for_that_account", async () => {
+    await core.dispatch({ type: "CreateAccount" });
+    const first = await loggedIn(core);
+    assert.equal(first.state.secret_storage.notice_dismissed, false);
+    await core.dispatch({ type: "DismissStorageNotice" });
+    await waitForState(core, (s) => s.secret_storage.notice_dismissed);
+    await core.close();
+    core = await coreIn(dir.path);
+    await waitForState(core, (s) => s.auth.status === "logged_in" && s.secret_storage.notice_dismissed);
+    assert.ok(core.snapshot().state.secret_storage.notice, "the notice itself is still there, for Settings");
+    await core.dispatch({ type: "Logout" });
+    await core.dispatch({ type: "CreateAccount" });
+    const npub = first.state.auth.status === "logged_in" ? first.state.auth.npub : "";
+    const other = await waitForState(core, (s) => s.auth.status === "logged_in" && s.auth.npub !== npub);
+    assert.equal(other.state.secret_storage.notice_dismissed, false);
+  });
+
   test("logout_clears_state_secret_and_pending_session", async () => {
     await core.dispatch({ type: "CreateAccount" });
     await loggedIn(core);

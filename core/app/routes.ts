@@ -45,6 +45,7 @@ export const ACCOUNT_ROUTES: Routes = {
     return done();
   },
   DismissKeyBackup: (a) => a.dismissKeyBackup(),
+  DismissStorageNotice: (a) => a.dismissStorageNotice(),
 };
 
 /** Hands `action` to its route. */

@@ -21,7 +21,7 @@ export function initialState(store: Pick<SecretStore, "kind" | "notice">, networ
     outcomes: [],
     key_backup_prompt: false,
     network: { enabled: networkEnabled, status: networkEnabled ? "offline" : "off", relays: [] },
-    secret_storage: { kind: store.kind, notice: store.notice },
+    secret_storage: { kind: store.kind, notice: store.notice, notice_dismissed: false },
   };
 }
 

@@ -47,7 +47,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   });
 
   if (view === "settings") {
-    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} onBack={() => setView("home")} />;
+    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} secretStorage={state.secret_storage} onBack={() => setView("home")} />;
   }
   const open = state.open_chat;
   const openAgent = open ? (state.chats.find((chat) => chat.id === open.chat_id)?.agent ?? null) : null;
@@ -56,10 +56,13 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
       <AppHeader npub={npub} network={state.network} connected={connected} onOpenSettings={() => setView("settings")} />
       <main className={open ? "home has-open-chat" : "home"}>
         {state.key_backup_prompt && <KeyBackupPrompt />}
-        {state.secret_storage.notice && (
-          <p role="note" className="notice">
-            {state.secret_storage.notice}
-          </p>
+        {state.secret_storage.notice && !state.secret_storage.notice_dismissed && (
+          <div role="note" className="notice dismissible" aria-label="Key storage">
+            <p>{state.secret_storage.notice}</p>
+            <button type="button" onClick={() => void dispatch({ type: "DismissStorageNotice" })}>
+              Dismiss
+            </button>
+          </div>
         )}
         <div className="panes">
           <section className="sidebar" aria-labelledby={chatsHeadingId}>

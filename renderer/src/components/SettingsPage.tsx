@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import type { AgentState, NetworkState, SettingsState } from "../../../shared/state";
+import type { AgentState, NetworkState, SecretStorageState, SettingsState } from "../../../shared/state";
 import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
 import { LogoutDialog } from "./LogoutDialog";
@@ -10,11 +10,13 @@ interface SettingsPageProps {
   settings: SettingsState;
   network: NetworkState;
   agent: AgentState;
+  secretStorage: SecretStorageState;
   onBack: () => void;
 }
 
-export function SettingsPage({ settings, network, agent, onBack }: SettingsPageProps) {
+export function SettingsPage({ settings, network, agent, secretStorage, onBack }: SettingsPageProps) {
   const accountHeadingId = useId();
+  const storageHeadingId = useId();
   const [loggingOut, setLoggingOut] = useState(false);
   return (
     <main className="settings">
@@ -27,6 +29,12 @@ export function SettingsPage({ settings, network, agent, onBack }: SettingsPageP
       <RelaySettings relays={settings.relays} network={network} />
       <AgentSettings agent={agent} chosenUrl={settings.agent_api_url} />
       <NotificationSettings />
+      {secretStorage.notice && (
+        <section className="card" aria-labelledby={storageHeadingId}>
+          <h2 id={storageHeadingId}>Key storage</h2>
+          <p>{secretStorage.notice}</p>
+        </section>
+      )}
       <KeyExport />
       <section className="card" aria-labelledby={accountHeadingId}>
         <h2 id={accountHeadingId}>Account</h2>
