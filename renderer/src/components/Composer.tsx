@@ -1,6 +1,8 @@
 import { useId, useImperativeHandle, useRef, useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
 import { MAX_MESSAGE_LENGTH, MESSAGE_LENGTH_WARNING } from "../../../shared/actions";
+import { insertAt } from "../emoji";
 import { useDispatch } from "../hooks/useDispatch";
+import { EmojiPicker } from "./EmojiPicker";
 
 export interface ComposerHandle {
   focus(): void;
@@ -22,6 +24,7 @@ export function Composer({ ref, chatId }: ComposerProps) {
   const field = useRef<HTMLTextAreaElement>(null);
   useImperativeHandle(ref, () => ({ focus: () => field.current?.focus() }), []);
   const [text, setText] = useState("");
+  const [picking, setPicking] = useState(false);
   const lengthId = useId();
   const length = text.trim().length;
   const tooLong = length > MAX_MESSAGE_LENGTH;
@@ -39,6 +42,17 @@ export function Composer({ ref, chatId }: ComposerProps) {
   const onSubmit = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
     void send();
+  };
+
+  const pick = (emoji: string): void => {
+    const input = field.current;
+    const next = insertAt(text, input?.selectionStart ?? text.length, input?.selectionEnd ?? text.length, emoji);
+    setText(next.text);
+    setPicking(false);
+    requestAnimationFrame(() => {
+      input?.focus();
+      input?.setSelectionRange(next.caret, next.caret);
+    });
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
@@ -62,6 +76,18 @@ export function Composer({ ref, chatId }: ComposerProps) {
         onChange={(event) => setText(event.target.value)}
         onKeyDown={onKeyDown}
       />
+      <button type="button" className="emoji-toggle" aria-label="Emoji" aria-expanded={picking} onClick={() => setPicking((open) => !open)}>
+        🙂
+      </button>
+      {picking && (
+        <EmojiPicker
+          onPick={pick}
+          onClose={() => {
+            setPicking(false);
+            field.current?.focus();
+          }}
+        />
+      )}
       <button type="submit" className="primary" disabled={!sendable}>
         Send
       </button>

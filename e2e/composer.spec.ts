@@ -1,0 +1,36 @@
+import { expect, test, signUp } from "./host.js";
+
+test("e2e: the_emoji_picker_inserts_at_the_caret_with_the_keyboard_and_the_other_side_reads_it", async ({ browser, newHost }) => {
+  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await signUp(alice, aliceHost.url);
+  const bobNpub = await signUp(bob, bobHost.url);
+  await alice.getByRole("button", { name: "New chat" }).click();
+  const dialog = alice.getByRole("dialog", { name: "New chat" });
+  await dialog.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
+  await dialog.getByRole("button", { name: "Start chat" }).click();
+  await expect(dialog).toBeHidden({ timeout: 15_000 });
+  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+
+  const composer = alice.getByRole("textbox", { name: "Message" });
+  await composer.fill("warm burrow");
+  await composer.press("Home");
+  await alice.getByRole("button", { name: "Emoji" }).click();
+  const picker = alice.getByRole("dialog", { name: "Emoji" });
+  await expect(picker).toBeVisible();
+  // One tab stop: the first emoji has focus, the arrow key moves it.
+  await expect(picker.getByRole("button", { name: "😀" })).toBeFocused();
+  await alice.keyboard.press("ArrowRight");
+  await expect(picker.getByRole("button", { name: "😄" })).toBeFocused();
+  await alice.keyboard.press("Enter");
+  await expect(picker).toBeHidden();
+  await expect(composer).toHaveValue("😄warm burrow");
+  await expect(composer).toBeFocused();
+
+  await alice.getByRole("button", { name: "Emoji" }).click();
+  await alice.keyboard.press("Escape");
+  await expect(alice.getByRole("dialog", { name: "Emoji" })).toBeHidden();
+  await composer.press("Enter");
+  await expect(bob.getByRole("log", { name: "Messages" }).getByText("😄warm burrow")).toBeVisible({ timeout: 10_000 });
+});
