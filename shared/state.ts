@@ -1,7 +1,7 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 import type { AgentStartupPhase } from "./agentApi.js";
 
-export const CONTRACT_VERSION = 5;
+export const CONTRACT_VERSION = 6;
 
 export type SignerKind = "local";
 
