@@ -48,6 +48,8 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   useEffect(() => {
     const openSwitcher = (event: KeyboardEvent): void => {
       if (event.key.toLowerCase() !== "k" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      // Not over another modal dialog (the page behind one is inert).
+      if (document.querySelector("dialog[open]")) return;
       event.preventDefault();
       setSwitcherOpen(true);
     };
