@@ -13,14 +13,22 @@ export const SEARCH_PAGE_SIZE = 50;
 
 const MARKERS = new RegExp(`([${SNIPPET_OPEN}${SNIPPET_CLOSE}])`, "u");
 
-/** The snippet's pieces; a marker character in the message itself only moves a highlight. */
+/** A snippet's text is cut here: a sender's one very long word must not fill the state. */
+export const MAX_SNIPPET_LENGTH = 300;
+
+/** The snippet's pieces, at most MAX_SNIPPET_LENGTH characters; a marker character in the message itself only moves a highlight. */
 export function snippetParts(snippet: string): SnippetPart[] {
   const parts: SnippetPart[] = [];
   let match = false;
+  let room = MAX_SNIPPET_LENGTH;
   for (const piece of snippet.split(MARKERS)) {
     if (piece === SNIPPET_OPEN) match = true;
     else if (piece === SNIPPET_CLOSE) match = false;
-    else if (piece !== "") parts.push({ text: piece, match });
+    else if (piece !== "" && room > 0) {
+      const text = piece.length > room ? `${piece.slice(0, room)}…` : piece;
+      room -= piece.length;
+      parts.push({ text, match });
+    }
   }
   return parts;
 }
