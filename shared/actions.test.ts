@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { actionTag, MAX_MESSAGE_LENGTH, parseAction, type AppAction } from "./actions.js";
+import { actionTag, MAX_MESSAGE_LENGTH, MAX_SEARCH_QUERY_LENGTH, parseAction, type AppAction } from "./actions.js";
 
 test("action_tag_never_prints_a_secret", () => {
   const secret = "nsec1vl029mgpspedva04g90vltkh6fvh240zqtv9k0t9af8935ke9laqsnlfe5";
@@ -51,4 +51,18 @@ test("unit: a_message_over_the_limit_is_refused_with_a_user_facing_reason_not_cu
   const over = parseAction({ type: "SendMessage", chat_id: chat, text: "a".repeat(MAX_MESSAGE_LENGTH + 1) });
   assert.equal(over.ok, false);
   assert.ok(!over.ok && over.user === true && /too long to send \(16001 characters; at most 16,000\)/.test(over.error), JSON.stringify(over).slice(0, 200));
+});
+
+test("unit: search_actions_bound_the_query_and_check_the_ids", () => {
+  const chat = "ab".repeat(32);
+  assert.deepEqual(parseAction({ type: "Search", query: '"fox" AND (' }), { ok: true, action: { type: "Search", query: '"fox" AND (' } });
+  assert.deepEqual(parseAction({ type: "Search", query: "fox", chat_id: chat }), { ok: true, action: { type: "Search", query: "fox", chat_id: chat } });
+  assert.equal(parseAction({ type: "Search", query: "x".repeat(MAX_SEARCH_QUERY_LENGTH) }).ok, true);
+  assert.match(String((parseAction({ type: "Search", query: "x".repeat(MAX_SEARCH_QUERY_LENGTH + 1) }) as { error: string }).error), /at most 200/);
+  assert.match(String((parseAction({ type: "Search", query: 3 }) as { error: string }).error), /query must be a string/);
+  assert.match(String((parseAction({ type: "Search", query: "x", chat_id: "nope" }) as { error: string }).error), /chat_id must be 64/);
+  assert.deepEqual(parseAction({ type: "OpenChat", chat_id: chat, message_id: chat }), { ok: true, action: { type: "OpenChat", chat_id: chat, message_id: chat } });
+  assert.match(String((parseAction({ type: "OpenChat", chat_id: chat, message_id: "x" }) as { error: string }).error), /message_id must be 64/);
+  for (const type of ["LoadMoreSearchResults", "ClearSearch"] as const) assert.deepEqual(parseAction({ type }), { ok: true, action: { type } });
+  assert.equal(actionTag({ type: "Search", query: "my secret plans" }), "Search(all)");
 });

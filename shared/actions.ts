@@ -26,7 +26,8 @@ export interface Requested {
 export type ChatAction =
   /** Opens the direct chat with this peer (npub or hex), creating it first when there is none. */
   | ({ type: "CreateChat"; peer: string } & Requested)
-  | { type: "OpenChat"; chat_id: string }
+  /** message_id: a message of the chat (from a search result) to show and highlight. */
+  | { type: "OpenChat"; chat_id: string; message_id?: string }
   | { type: "CloseChat" }
   | { type: "LoadOlderMessages"; chat_id: string }
   | { type: "SendMessage"; chat_id: string; text: string }
@@ -56,7 +57,13 @@ export type AgentAction =
 
 export type UiAction = { type: "DismissToast"; id: number };
 
-export type AppAction = AuthAction | ChatAction | GroupAction | NetworkAction | AgentAction | UiAction;
+export type SearchAction =
+  /** Searches the messages stored here: of every chat, or of chat_id only. */
+  | { type: "Search"; query: string; chat_id?: string }
+  | { type: "LoadMoreSearchResults" }
+  | { type: "ClearSearch" };
+
+export type AppAction = AuthAction | ChatAction | GroupAction | NetworkAction | AgentAction | UiAction | SearchAction;
 
 export const MAX_GROUP_NAME_LENGTH = 100;
 export const MAX_GROUP_DESCRIPTION_LENGTH = 500;
@@ -72,6 +79,7 @@ export const MAX_MESSAGE_LENGTH = 16_000;
 export const MESSAGE_LENGTH_WARNING = 14_000;
 export const MAX_REQUEST_ID = 2 ** 31;
 export const MAX_RELAYS = 16;
+export const MAX_SEARCH_QUERY_LENGTH = 200;
 
 export type AppActionType = AppAction["type"];
 
@@ -163,7 +171,14 @@ function parseBare(raw: unknown): ParsedAction {
       if (typeof peer !== "string" || peer.length > 200) return { ok: false, error: "Malformed CreateChat: peer must be an npub or hex public key" };
       return { ok: true, action: { type, peer } };
     }
-    case "OpenChat":
+    case "OpenChat": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      if (raw["message_id"] === undefined) return { ok: true, action: { type, chat_id: chatId } };
+      const messageId = hexField(raw, "message_id", type);
+      if (typeof messageId !== "string") return { ok: false, ...messageId };
+      return { ok: true, action: { type, chat_id: chatId, message_id: messageId } };
+    }
     case "LoadOlderMessages": {
       const chatId = hexField(raw, "chat_id", type);
       if (typeof chatId !== "string") return { ok: false, ...chatId };
@@ -269,6 +284,19 @@ function parseBare(raw: unknown): ParsedAction {
       if (typeof id !== "number" || !Number.isSafeInteger(id)) return { ok: false, error: "Malformed DismissToast: id must be an integer" };
       return { ok: true, action: { type, id } };
     }
+    case "Search": {
+      const query = raw["query"];
+      if (typeof query !== "string" || query.length > MAX_SEARCH_QUERY_LENGTH) {
+        return { ok: false, error: `Malformed Search: query must be a string of at most ${MAX_SEARCH_QUERY_LENGTH} characters` };
+      }
+      if (raw["chat_id"] === undefined) return { ok: true, action: { type, query } };
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      return { ok: true, action: { type, query, chat_id: chatId } };
+    }
+    case "LoadMoreSearchResults":
+    case "ClearSearch":
+      return { ok: true, action: { type } };
     default:
       return { ok: false, error: `Unknown action: ${type.slice(0, 64)}` };
   }
@@ -320,5 +348,11 @@ export function actionTag(action: AppAction): string {
       return `${action.type}(${action.chat_id.slice(0, 8)})`;
     case "SetAgentApiUrl":
       return `SetAgentApiUrl(${action.url === null ? "default" : "custom"})`;
+    case "Search":
+      // The query is what the user looks for in their messages: never logged.
+      return action.chat_id === undefined ? "Search(all)" : `Search(${action.chat_id.slice(0, 8)})`;
+    case "LoadMoreSearchResults":
+    case "ClearSearch":
+      return action.type;
   }
 }

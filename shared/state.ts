@@ -168,6 +168,8 @@ export interface OpenChatState {
   messages: MessageView[];
   has_older: boolean;
   loading_older: boolean;
+  /** The message opened from a search result: the window holds it; the UI scrolls to it and highlights it. */
+  focus_message_id: string | null;
 }
 
 export interface KeyPackageState {
@@ -227,6 +229,32 @@ export interface RequestOutcome {
   error: string | null;
 }
 
+/** A piece of a search result's snippet; `match`: a term the search matched. */
+export interface SnippetPart {
+  text: string;
+  match: boolean;
+}
+
+export interface SearchResult {
+  chat_id: string;
+  /** Id of the chat message (kind 9). */
+  message_id: string;
+  sender: ProfileView;
+  mine: boolean;
+  /** Unix seconds. */
+  created_at: number;
+  snippet: SnippetPart[];
+}
+
+/** The running search over the messages stored on this device, newest first, grown by LoadMoreSearchResults. */
+export interface SearchState {
+  query: string;
+  /** Every chat, or the one with this id. */
+  scope: "all" | string;
+  results: SearchResult[];
+  has_more: boolean;
+}
+
 export interface AppState {
   contract_version: number;
   auth: AuthState;
@@ -249,6 +277,7 @@ export interface AppState {
   key_backup_prompt: boolean;
   network: NetworkState;
   secret_storage: SecretStorageState;
+  search: SearchState | null;
 }
 
 export interface StateSnapshot {

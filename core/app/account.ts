@@ -16,6 +16,7 @@ import { Messages } from "../features/messages/messages.js";
 import { Network } from "../features/network/network.js";
 import { PROFILE_KIND, Profiles } from "../features/profiles/profiles.js";
 import { Projection } from "../features/projection/projection.js";
+import { Search } from "../features/search/search.js";
 import { GIFT_WRAP_KIND, GROUP_EVENT_KIND } from "../marmot/index.js";
 import { AccountContext, type AccountBase } from "../state/context.js";
 
@@ -34,6 +35,7 @@ export class Account {
   readonly invites: Invites;
   readonly network: Network;
   readonly agent: Agent;
+  readonly search: Search;
   private readonly keyPackages: KeyPackages;
   private readonly receiver: Receiver;
   private readonly groupInbox: GroupInbox;
@@ -42,12 +44,16 @@ export class Account {
 
   constructor(base: AccountBase) {
     const ctx = (this.ctx = new AccountContext(base));
-    const changed = (): void => this.projection.refresh();
+    const changed = (): void => {
+      this.projection.refresh();
+      this.search.refresh();
+    };
     const openChat = (chatId: string): DispatchReply => this.projection.open(chatId);
     const registry = (this.registry = new ChatRegistry(ctx, changed));
     const commits = new Commits(ctx, registry);
     const receiver = (this.receiver = new Receiver(ctx, registry));
     this.projection = new Projection(ctx, registry);
+    this.search = new Search(ctx, registry);
     this.keyPackages = new KeyPackages(ctx, () => this.network.relayConnected());
     const keyPackageReady = (): Promise<void> => this.keyPackages.ready();
     this.messages = new Messages(ctx, registry, changed);

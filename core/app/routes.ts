@@ -13,7 +13,7 @@ const done = (): DispatchReply => ({ ok: true });
 
 export const ACCOUNT_ROUTES: Routes = {
   CreateChat: (a, x) => a.directChats.create(x.peer, x.request_id),
-  OpenChat: (a, x) => a.projection.open(x.chat_id),
+  OpenChat: (a, x) => a.projection.open(x.chat_id, x.message_id),
   CloseChat: (a) => a.projection.close(),
   LoadOlderMessages: (a, x) => a.projection.loadOlder(x.chat_id),
   SendMessage: (a, x) => a.messages.send(x.chat_id, x.text),
@@ -46,6 +46,9 @@ export const ACCOUNT_ROUTES: Routes = {
   },
   DismissKeyBackup: (a) => a.dismissKeyBackup(),
   DismissStorageNotice: (a) => a.dismissStorageNotice(),
+  Search: (a, x) => a.search.search(x.query, x.chat_id),
+  LoadMoreSearchResults: (a) => a.search.loadMore(),
+  ClearSearch: (a) => a.search.clear(),
 };
 
 /** Hands `action` to its route. */

@@ -20,6 +20,7 @@ import type {
   NewKeyPackage,
   ProfileRow,
 } from "./accountRows.js";
+import { MessageSearch } from "./messageSearch.js";
 import { runMigrations } from "./migrations.js";
 
 // Callers take the row types from the store that returns them.
@@ -210,6 +211,8 @@ function prepareStatements(db: Database.Database) {
 export class AccountStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly runInTransaction: (fn: () => unknown) => unknown;
+  /** Full-text search over the chat messages. */
+  readonly messageSearch: MessageSearch;
 
   private constructor(
     private readonly db: Database.Database,
@@ -217,6 +220,7 @@ export class AccountStore {
     readonly pubkey: string,
   ) {
     this.statements = prepareStatements(db);
+    this.messageSearch = new MessageSearch(db);
     // IMMEDIATE takes the write lock up front, so busy_timeout applies instead of a deadlock error.
     this.runInTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
   }

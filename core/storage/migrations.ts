@@ -113,12 +113,36 @@ CREATE TABLE profiles (
 ) STRICT;
 `;
 
+// Full-text index over chat messages (kind 9; not system lines, not reactions), an external-content
+// FTS5 table over messages.content kept in step by triggers, so every writer of messages (insert,
+// edit, delete, the cascade of a deleted group) updates it. secure-delete removes a deleted
+// message's tokens from the index at once instead of leaving them until a merge.
+const V2 = `
+CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO messages_fts (rowid, content) SELECT seq, content FROM messages WHERE kind = 9;
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.kind = 9 BEGIN
+  INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.kind = 9 BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, kind ON messages WHEN old.kind = 9 OR new.kind = 9 BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', old.seq, old.content WHERE old.kind = 9;
+  INSERT INTO messages_fts (rowid, content) SELECT new.seq, new.content WHERE new.kind = 9;
+END;
+`;
+
 /**
  * Append only: a released migration never changes. Each runs in its own transaction, so
  * PRAGMA foreign_keys (a no-op inside one) cannot be toggled by a migration; a table rebuild
  * must keep its references valid instead.
  */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, up: (db) => db.exec(V1) }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, up: (db) => db.exec(V1) },
+  { version: 2, up: (db) => db.exec(V2) },
+];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -14,7 +14,7 @@ import type { MessageRow } from "../../storage/accountStore.js";
 import { nameOf, reactionViews, systemText } from "./views.js";
 
 export class Projection {
-  private openWindow: { chatId: string; limit: number } | null = null;
+  private openWindow: { chatId: string; limit: number; focus: string | null } | null = null;
   private scheduled = false;
 
   constructor(
@@ -26,9 +26,13 @@ export class Projection {
     return this.openWindow?.chatId ?? null;
   }
 
-  open(chatId: string): DispatchReply {
+  /** With `messageId`, the window grows by whole pages until it holds that message (when the chat has it). */
+  open(chatId: string, messageId?: string): DispatchReply {
     if (!this.registry.has(chatId)) return refuseWith(this.ctx, "chat_not_found");
-    this.openWindow = { chatId, limit: this.ctx.timings.messagePageSize };
+    const pageSize = this.ctx.timings.messagePageSize;
+    const rank = messageId === undefined ? null : this.ctx.store.messageSearch.rankFromNewest(chatId, messageId);
+    const limit = rank === null ? pageSize : Math.ceil(rank / pageSize) * pageSize;
+    this.openWindow = { chatId, limit, focus: rank === null ? null : (messageId ?? null) };
     this.ctx.store.markRead(chatId);
     this.refresh();
     return { ok: true };
@@ -173,6 +177,7 @@ export class Projection {
               has_older: page.has_older,
               // The page read just now holds every older message asked for.
               loading_older: false,
+              focus_message_id: window.focus,
             }
           : null;
     });

@@ -1,11 +1,13 @@
 import { useId, useState, type Ref } from "react";
-import type { ChatSummary, OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
+import type { ChatSummary, OpenChatState, ProfileView, RequestOutcome, SearchState } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
 import { Composer, type ComposerHandle } from "./Composer";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
+import { SearchBox } from "./SearchBox";
+import { SearchResults } from "./SearchResults";
 
 interface ChatViewProps {
   chat: OpenChatState;
@@ -18,6 +20,9 @@ interface ChatViewProps {
   /** Outcomes of the group forms' own requests, shown inline by them. */
   outcomes: RequestOutcome[];
   composerRef?: Ref<ComposerHandle>;
+  /** The running search: shown here when it is of this chat. */
+  search: SearchState | null;
+  chats: ChatSummary[];
 }
 
 /**
@@ -38,11 +43,16 @@ function leftText(chat: OpenChatState): string {
 }
 
 /** The open chat, a region named by its title. Keyed by chat id by its parent, so a draft never leaks into another chat. */
-export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef }: ChatViewProps) {
+export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef, search, chats }: ChatViewProps) {
   const dispatch = useDispatch();
   const titleId = useId();
   const panelId = useId();
   const [membersOpen, setMembersOpen] = useState(false);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const closeSearch = (): void => {
+    setSearchOpen(false);
+    if (search?.scope === chat.chat_id) void dispatch({ type: "ClearSearch" });
+  };
   const group = chat.kind === "group";
   const members = group ? memberSummary(chat.members, me, chat.left) : "";
   // The core lists every member, us included (first, on the creator's side): the header shows the other party.
@@ -74,6 +84,9 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           )}
         </div>
         <div className="chat-actions">
+          <button type="button" aria-expanded={searchOpen} onClick={() => (searchOpen ? closeSearch() : setSearchOpen(true))}>
+            Search in chat
+          </button>
           {group && (
             <button type="button" aria-expanded={membersOpen} aria-controls={membersOpen ? panelId : undefined} onClick={() => setMembersOpen((open) => !open)}>
               Members
@@ -89,8 +102,21 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           </button>
         </div>
       </header>
+      {searchOpen && (
+        <div className="chat-search">
+          <SearchBox label="Search this chat" chatId={chat.chat_id} autoFocus onEscape={closeSearch} />
+          {search?.scope === chat.chat_id && <SearchResults search={search} chats={chats} />}
+        </div>
+      )}
       <div className="chat-body">
-        <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} canReact={!chat.left} />
+        <MessageList
+          chatId={chat.chat_id}
+          messages={chat.messages}
+          hasOlder={chat.has_older}
+          loadingOlder={chat.loading_older}
+          canReact={!chat.left}
+          focusMessageId={chat.focus_message_id}
+        />
         {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>
       {chat.left ? (

@@ -5,6 +5,7 @@ import { useDispatch } from "../hooks/useDispatch";
 import { AgentButton } from "./AgentButton";
 import { AppHeader } from "./AppHeader";
 import { ChatList } from "./ChatList";
+import { ChatSwitcher } from "./ChatSwitcher";
 import { ChatView } from "./ChatView";
 import type { ComposerHandle } from "./Composer";
 import { InviteList } from "./InviteList";
@@ -12,6 +13,8 @@ import { KeyBackupPrompt } from "./KeyBackupPrompt";
 import { KeyPackageNote } from "./KeyPackageNote";
 import { NewChatDialog } from "./NewChatDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
+import { SearchBox } from "./SearchBox";
+import { SearchResults } from "./SearchResults";
 import { SettingsPage } from "./SettingsPage";
 import { SyncProgress } from "./SyncProgress";
 
@@ -21,6 +24,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   const [view, setView] = useState<"home" | "settings">("home");
   const [newChatOpen, setNewChatOpen] = useState(false);
   const [newGroupOpen, setNewGroupOpen] = useState(false);
+  const [switcherOpen, setSwitcherOpen] = useState(false);
   const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: null, picture: null }), [pubkey, npub]);
   const chatsHeadingId = useId();
   const composer = useRef<ComposerHandle>(null);
@@ -41,6 +45,17 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
     composer.current?.focus();
   }, [newChatOpen, newGroupOpen]);
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
+  useEffect(() => {
+    const openSwitcher = (event: KeyboardEvent): void => {
+      if (event.key.toLowerCase() !== "k" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+      // Not over another modal dialog (the page behind one is inert).
+      if (document.querySelector("dialog[open]")) return;
+      event.preventDefault();
+      setSwitcherOpen(true);
+    };
+    window.addEventListener("keydown", openSwitcher);
+    return () => window.removeEventListener("keydown", openSwitcher);
+  }, []);
   useDesktopNotifications((chatId) => {
     setView("home");
     openChat(chatId);
@@ -76,9 +91,14 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
                 New group
               </button>
             </div>
+            <SearchBox label="Search messages" />
             {state.sync && <SyncProgress sync={state.sync} />}
             {state.invites.length > 0 && <InviteList invites={state.invites} />}
-            <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} agentPhase={state.agent.phase} onOpen={openChat} />
+            {state.search?.scope === "all" ? (
+              <SearchResults search={state.search} chats={state.chats} />
+            ) : (
+              <ChatList chats={state.chats} openChatId={open?.chat_id ?? null} agentPhase={state.agent.phase} onOpen={openChat} />
+            )}
             <KeyPackageNote keyPackage={state.key_package} />
           </section>
           <div className="conversation">
@@ -91,6 +111,8 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
                 updatingGroup={state.busy.updating_group}
                 outcomes={state.outcomes}
                 composerRef={composer}
+                search={state.search}
+                chats={state.chats}
               />
             ) : (
               <p className="placeholder">Select a chat or start a new one</p>
@@ -101,6 +123,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
       {newChatOpen && (
         <NewChatDialog creating={state.busy.creating_chat} openChat={open} outcomes={state.outcomes} onClose={closeNewChat} />
       )}
+      {switcherOpen && <ChatSwitcher chats={state.chats} onOpen={openChat} onClose={() => setSwitcherOpen(false)} />}
       {newGroupOpen && (
         <NewGroupDialog updating={state.busy.updating_group} me={pubkey} openChat={open} outcomes={state.outcomes} onClose={closeNewGroup} />
       )}

@@ -12,9 +12,11 @@ interface MessageItemProps {
   now: number;
   /** False in a chat we left: its messages stay readable, nothing can be sent to it. */
   canReact: boolean;
+  /** The message opened from a search result. */
+  focused?: boolean;
 }
 
-export function MessageItem({ ref, index, chatId, message, now, canReact }: MessageItemProps) {
+export function MessageItem({ ref, index, chatId, message, now, canReact, focused }: MessageItemProps) {
   if (message.kind === "system") {
     return (
       <div ref={ref} data-index={index} className="virtual-row message message-system">
@@ -24,10 +26,10 @@ export function MessageItem({ ref, index, chatId, message, now, canReact }: Mess
       </div>
     );
   }
-  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} />;
+  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} focused={focused} />;
 }
 
-function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItemProps) {
+function TextMessage({ ref, index, chatId, message, now, canReact, focused }: MessageItemProps) {
   const dispatch = useDispatch();
   const errorId = useId();
   const pickerId = useId();
@@ -40,7 +42,12 @@ function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItem
     addReaction.current?.focus();
   };
   return (
-    <div ref={ref} data-index={index} className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}`}>
+    <div
+      ref={ref}
+      data-index={index}
+      aria-current={focused ? "true" : undefined}
+      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${focused ? " message-focused" : ""}`}
+    >
       <div className={`bubble bubble-${message.status}`}>
         <p className="message-meta">
           <span className="message-sender truncate" title={message.mine ? undefined : message.sender.npub}>

@@ -15,6 +15,8 @@ interface MessageListProps {
   loadingOlder: boolean;
   /** False in a chat we left. */
   canReact: boolean;
+  /** Opened from a search result: scrolled to and highlighted. */
+  focusMessageId: string | null;
 }
 
 const ROW_ESTIMATE_PX = 72;
@@ -34,7 +36,7 @@ const AT_END_PX = 32;
  * message. The older-messages row sits in the list's own padding above the first message, so
  * swapping its button for the loading status, or a page arriving, moves no message.
  */
-export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact }: MessageListProps) {
+export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusMessageId }: MessageListProps) {
   const dispatch = useDispatch();
   const now = useNow(60_000);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -77,6 +79,16 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
       setAnnouncement(last.kind === "system" ? last.text.slice(0, 200) : `New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
     }
   }, [last, virtualizer]);
+
+  // After the effect above: a message opened from a search wins over the newest.
+  const focusIndex = focusMessageId === null ? -1 : messages.findIndex((m) => m.id === focusMessageId);
+  const focusedShown = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (focusIndex < 0 || focusedShown.current === focusMessageId) return;
+    focusedShown.current = focusMessageId;
+    atEnd.current = false;
+    virtualizer.scrollToIndex(focusIndex, { align: "center" });
+  }, [focusIndex, focusMessageId, virtualizer]);
 
   const first = messages[0];
   const askForOlder = (): void => {
@@ -139,6 +151,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
                 message={message}
                 now={now}
                 canReact={canReact}
+                focused={message.id === focusMessageId}
               />
             );
           })}
