@@ -1,9 +1,9 @@
 import { useId, useState, type Ref } from "react";
-import type { ChatSummary, OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
+import type { ChatSummary, MessageView, OpenChatState, ProfileView, RequestOutcome } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
-import { Composer, type ComposerHandle } from "./Composer";
+import { Composer, type ComposerHandle, type ComposerTarget } from "./Composer";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 
@@ -43,6 +43,8 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
   const titleId = useId();
   const panelId = useId();
   const [membersOpen, setMembersOpen] = useState(false);
+  const [target, setTarget] = useState<ComposerTarget | null>(null);
+  const compose = (mode: "reply" | "edit", message: MessageView): void => setTarget({ mode, message });
   const group = chat.kind === "group";
   const members = group ? memberSummary(chat.members, me, chat.left) : "";
   // The core lists every member, us included (first, on the creator's side): the header shows the other party.
@@ -90,7 +92,15 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
         </div>
       </header>
       <div className="chat-body">
-        <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} canReact={!chat.left} />
+        <MessageList
+          chatId={chat.chat_id}
+          messages={chat.messages}
+          hasOlder={chat.has_older}
+          loadingOlder={chat.loading_older}
+          canReact={!chat.left}
+          focusId={chat.focus_message_id}
+          onCompose={compose}
+        />
         {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>
       {chat.left ? (
@@ -98,7 +108,7 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           {leftText(chat)}
         </p>
       ) : (
-        <Composer ref={composerRef} chatId={chat.chat_id} />
+        <Composer ref={composerRef} chatId={chat.chat_id} target={target} onClearTarget={() => setTarget(null)} />
       )}
     </section>
   );

@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { MessageView } from "../../../shared/state";
 import { profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
@@ -15,6 +15,9 @@ interface MessageListProps {
   loadingOlder: boolean;
   /** False in a chat we left. */
   canReact: boolean;
+  /** The message FocusMessage brought into the window (open_chat.focus_message_id). */
+  focusId: string | null;
+  onCompose: (mode: "reply" | "edit", message: MessageView) => void;
 }
 
 const ROW_ESTIMATE_PX = 72;
@@ -34,7 +37,7 @@ const AT_END_PX = 32;
  * message. The older-messages row sits in the list's own padding above the first message, so
  * swapping its button for the loading status, or a page arriving, moves no message.
  */
-export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact }: MessageListProps) {
+export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusId, onCompose }: MessageListProps) {
   const dispatch = useDispatch();
   const now = useNow(60_000);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -77,6 +80,26 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
       setAnnouncement(last.kind === "system" ? last.text.slice(0, 200) : `New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
     }
   }, [last, virtualizer]);
+
+  // A quoted message: shown at once when in the window, else the core grows the window to it.
+  const [highlighted, setHighlighted] = useState<string | null>(null);
+  const jumpTo = (messageId: string): void => {
+    const index = messages.findIndex((m) => m.id === messageId);
+    if (index < 0) {
+      void dispatch({ type: "FocusMessage", chat_id: chatId, message_id: messageId });
+      return;
+    }
+    atEnd.current = false;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    setHighlighted(messageId);
+  };
+  const focusIndex = focusId ? messages.findIndex((m) => m.id === focusId) : -1;
+  useEffect(() => {
+    if (focusIndex < 0 || !focusId) return;
+    atEnd.current = false;
+    virtualizer.scrollToIndex(focusIndex, { align: "center" });
+    setHighlighted(focusId);
+  }, [focusId, focusIndex, virtualizer]);
 
   const first = messages[0];
   const askForOlder = (): void => {
@@ -139,6 +162,9 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
                 message={message}
                 now={now}
                 canReact={canReact}
+                highlighted={message.id === highlighted}
+                onCompose={onCompose}
+                onJump={jumpTo}
               />
             );
           })}
