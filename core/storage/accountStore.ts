@@ -451,7 +451,7 @@ export class AccountStore {
   }
 
   /**
-   * The newest `limit` messages (reactions aside) of the group older than `before` (all when absent), oldest first.
+   * The newest `limit` messages (reactions, edits and deletions aside) of the group older than `before` (all when absent), oldest first.
    * The next older page is `{ before: page.messages[0] }`.
    */
   listMessages(groupId: string, options: { before?: MessageCursor; limit: number }): MessagePage {
