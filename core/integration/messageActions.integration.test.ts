@@ -120,6 +120,7 @@ describe("integration: replies, edits and deletions between two cores", () => {
     const theirs = await waitForState(bob, (s) => s.open_chat?.messages.find((m) => m.id === original.id)?.text === "see you at 1", 10_000);
     const edited = theirs.state.open_chat!.messages.find((m) => m.id === original.id)!;
     assert.equal(edited.edited, true);
+    assert.equal(theirs.state.chats[0]?.last_message, "see you at 1", "the chat list shows the newest text");
     assert.equal(theirs.state.open_chat!.messages.filter((m) => m.text.startsWith("see you at")).length, 1, "an edit is no row of its own");
     // Bob cannot ask his core to edit or delete Alice's message.
     const refused = await bob.dispatch({ type: "EditMessage", chat_id: chatId, message_id: original.id, text: "hijacked" });
@@ -136,6 +137,7 @@ describe("integration: replies, edits and deletions between two cores", () => {
     const theirs = await waitForState(bob, (s) => s.open_chat?.messages.find((m) => m.id === original.id)?.deleted === true, 10_000);
     const deleted = theirs.state.open_chat!.messages.find((m) => m.id === original.id)!;
     assert.equal(deleted.text, "");
+    assert.equal(theirs.state.chats[0]?.last_message, "Message deleted");
     await waitForState(alice, (s) => s.open_chat?.messages.find((m) => m.id === original.id)?.deleted === true);
     for (const [dataDir, core] of [[aliceDir(), alice], [bobDir(), bob]] as const) {
       const bytes = databaseBytes(dataDir, pubkeyOf(core));

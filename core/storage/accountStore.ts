@@ -171,6 +171,11 @@ function prepareStatements(db: Database.Database) {
       `SELECT 1 AS found FROM messages WHERE group_id = ? AND kind = 5 AND sender = ?
          AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = ?) LIMIT 1`,
     ),
+    latestEdit: db.prepare<[string, string, string], { content: string }>(
+      `SELECT content FROM messages WHERE group_id = ? AND kind = 1009 AND sender = ?
+         AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = ?)
+       ORDER BY created_at DESC, seq DESC LIMIT 1`,
+    ),
     eraseMessage: db.prepare<{ group_id: string; sender: string; id: string }>(
       `UPDATE messages SET content = '', event_json = NULL WHERE group_id = @group_id AND sender = @sender AND (id = @id
          OR (kind = 1009 AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = @id)))`,
@@ -180,7 +185,7 @@ function prepareStatements(db: Database.Database) {
     ),
     chatSummaries: db.prepare<[string], RawChatSummary>(
       `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
-         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender,
+         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender, last.id AS last_message_id,
          (SELECT count(*) FROM messages AS u
            WHERE u.group_id = g.id AND u.kind = 9 AND u.seq > g.last_read_seq AND u.sender <> ?) AS unread
        FROM groups AS g
@@ -484,6 +489,11 @@ export class AccountStore {
   /** Whether `sender` deleted message `id` of the group (a kind 5 naming it). */
   isDeleted(groupId: string, id: string, sender: string): boolean {
     return this.statements.isDeleted.get(groupId, sender, id) !== undefined;
+  }
+
+  /** The text of `sender`'s newest edit of message `id`, or null (the chat list shows it for the last message). */
+  latestEditText(groupId: string, id: string, sender: string): string | null {
+    return this.statements.latestEdit.get(groupId, sender, id)?.content ?? null;
   }
 
   /**

@@ -148,14 +148,19 @@ export class Projection {
     const flags = this.registry.flags();
     const agents = this.registry.agents();
     const agentMark = (peer: string | null): ChatSummary["agent"] => (peer && peer === agents.current ? "current" : peer && agents.past.includes(peer) ? "past" : null);
+    // A deleted message is blank; an edited one reads as its newest edit; a reply's first line is its parent's reference.
+    const lastMessage = (s: (typeof summaries)[number]): string | null => {
+      if (s.last_message === null || s.last_message_id === null || s.last_message_sender === null) return s.last_message;
+      if (s.last_message === "") return "Message deleted";
+      return store.latestEditText(s.id, s.last_message_id, s.last_message_sender) ?? replyText(s.last_message);
+    };
     const chats: ChatSummary[] = summaries.map((s) => ({
       id: s.id,
       kind: s.kind,
       title: title(s.kind, s.name, s.peer),
       members: s.members.filter((m) => m !== me).map(npubFromHex),
       peer: s.peer ? profile(s.peer) : null,
-      // A deleted message is blank; a reply's first line is its parent's reference.
-      last_message: s.last_message === "" ? "Message deleted" : s.last_message === null ? null : replyText(s.last_message),
+      last_message: lastMessage(s),
       last_message_at: s.last_message_at,
       unread: window?.chatId === s.id ? 0 : s.unread,
       updated_at: s.updated_at,
