@@ -54,7 +54,7 @@ test("a_user_searches_opens_a_result_at_its_message_and_switches_chats_with_ctrl
   await results.getByRole("button").first().click();
   const focused = log(bob).locator('[aria-current="true"]');
   await expect(focused).toContainText("pineapple");
-  await expect(focused).toHaveClass(/message-focused/);
+  await expect(focused).toHaveClass(/message-highlighted/);
   // The direct chat opened in place of the group.
   await expect(bob.getByRole("heading", { name: "Book club" })).toBeHidden();
 

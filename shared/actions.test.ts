@@ -66,3 +66,29 @@ test("unit: search_actions_bound_the_query_and_check_the_ids", () => {
   for (const type of ["LoadMoreSearchResults", "ClearSearch"] as const) assert.deepEqual(parseAction({ type }), { ok: true, action: { type } });
   assert.equal(actionTag({ type: "Search", query: "my secret plans" }), "Search(all)");
 });
+
+test("unit: parse_action_bounds_replies_edits_deletions_and_focus", () => {
+  const chat = "ab".repeat(32);
+  const message = "cd".repeat(32);
+  assert.deepEqual(parseAction({ type: "SendMessage", chat_id: chat, text: "hi", reply_to: message }), {
+    ok: true,
+    action: { type: "SendMessage", chat_id: chat, text: "hi", reply_to: message },
+  });
+  assert.match(String((parseAction({ type: "SendMessage", chat_id: chat, text: "hi", reply_to: "x" }) as { error: string }).error), /reply_to must be 64 lowercase hex/);
+  assert.deepEqual(parseAction({ type: "EditMessage", chat_id: chat, message_id: message, text: "new" }), {
+    ok: true,
+    action: { type: "EditMessage", chat_id: chat, message_id: message, text: "new" },
+  });
+  const longest = parseAction({ type: "EditMessage", chat_id: chat, message_id: message, text: "a".repeat(MAX_MESSAGE_LENGTH) });
+  assert.ok(longest.ok);
+  const over = parseAction({ type: "EditMessage", chat_id: chat, message_id: message, text: "a".repeat(MAX_MESSAGE_LENGTH + 1) });
+  assert.ok(!over.ok && over.user === true && /too long/.test(over.error));
+  for (const text of ["", "   ", 5, undefined]) assert.equal(parseAction({ type: "EditMessage", chat_id: chat, message_id: message, text }).ok, false);
+  assert.match(String((parseAction({ type: "EditMessage", chat_id: chat, message_id: "AB".repeat(32), text: "x" }) as { error: string }).error), /message_id must be/);
+  for (const type of ["DeleteMessage", "FocusMessage"] as const) {
+    assert.deepEqual(parseAction({ type, chat_id: chat, message_id: message, text: "dropped" }), { ok: true, action: { type, chat_id: chat, message_id: message } });
+    assert.equal(parseAction({ type, chat_id: chat, message_id: message.slice(2) }).ok, false);
+    assert.equal(parseAction({ type, chat_id: 7, message_id: message }).ok, false);
+    assert.equal(actionTag({ type, chat_id: chat, message_id: message }), `${type}(abababab, cdcdcdcd)`);
+  }
+});

@@ -30,12 +30,19 @@ export type ChatAction =
   | { type: "OpenChat"; chat_id: string; message_id?: string }
   | { type: "CloseChat" }
   | { type: "LoadOlderMessages"; chat_id: string }
-  | { type: "SendMessage"; chat_id: string; text: string }
+  /** reply_to: the id of a message of this chat the new one quotes. */
+  | { type: "SendMessage"; chat_id: string; text: string; reply_to?: string }
   | { type: "RetryMessage"; chat_id: string; message_id: string }
   | { type: "AcceptInvite"; invite_id: string }
   | { type: "DeclineInvite"; invite_id: string }
   | { type: "React"; chat_id: string; message_id: string; emoji: string }
-  | { type: "SetChatMuted"; chat_id: string; muted: boolean };
+  | { type: "SetChatMuted"; chat_id: string; muted: boolean }
+  /** A new text for one of our own sent messages. */
+  | { type: "EditMessage"; chat_id: string; message_id: string; text: string }
+  /** Deletes one of our own sent messages, for everyone in the chat. */
+  | { type: "DeleteMessage"; chat_id: string; message_id: string }
+  /** Grows the open chat's window until the message is in it, and names it in `open_chat.focus_message_id`. */
+  | { type: "FocusMessage"; chat_id: string; message_id: string };
 
 export type GroupAction =
   /** members: npubs or hex pubkeys of the others; we are an admin, and so are `admins` (a subset of members). */
@@ -192,7 +199,28 @@ function parseBare(raw: unknown): ParsedAction {
       const text = raw["text"];
       if (typeof text !== "string" || text.trim() === "") return { ok: false, error: "Malformed SendMessage: text must be a non-empty string" };
       if (text.length > MAX_MESSAGE_LENGTH) return { ok: false, error: toUserMessage("message_too_long", `${text.length}`), user: true };
-      return { ok: true, action: { type, chat_id: chatId, text } };
+      if (raw["reply_to"] === undefined) return { ok: true, action: { type, chat_id: chatId, text } };
+      const replyTo = hexField(raw, "reply_to", type);
+      if (typeof replyTo !== "string") return { ok: false, ...replyTo };
+      return { ok: true, action: { type, chat_id: chatId, text, reply_to: replyTo } };
+    }
+    case "EditMessage": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      const messageId = hexField(raw, "message_id", type);
+      if (typeof messageId !== "string") return { ok: false, ...messageId };
+      const text = raw["text"];
+      if (typeof text !== "string" || text.trim() === "") return { ok: false, error: "Malformed EditMessage: text must be a non-empty string" };
+      if (text.length > MAX_MESSAGE_LENGTH) return { ok: false, error: toUserMessage("message_too_long", `${text.length}`), user: true };
+      return { ok: true, action: { type, chat_id: chatId, message_id: messageId, text } };
+    }
+    case "DeleteMessage":
+    case "FocusMessage": {
+      const chatId = hexField(raw, "chat_id", type);
+      if (typeof chatId !== "string") return { ok: false, ...chatId };
+      const messageId = hexField(raw, "message_id", type);
+      if (typeof messageId !== "string") return { ok: false, ...messageId };
+      return { ok: true, action: { type, chat_id: chatId, message_id: messageId } };
     }
     case "RetryMessage": {
       const chatId = hexField(raw, "chat_id", type);
@@ -338,6 +366,10 @@ export function actionTag(action: AppAction): string {
       return `React(${action.chat_id.slice(0, 8)}, ${action.message_id.slice(0, 8)})`;
     case "SetChatMuted":
       return `SetChatMuted(${action.chat_id.slice(0, 8)}, ${action.muted ? "on" : "off"})`;
+    case "EditMessage":
+    case "DeleteMessage":
+    case "FocusMessage":
+      return `${action.type}(${action.chat_id.slice(0, 8)}, ${action.message_id.slice(0, 8)})`;
     case "CreateGroup":
       return `CreateGroup(${action.members.length})`;
     case "AddMembers":

@@ -148,6 +148,22 @@ export interface MessageView {
   /** Why sending failed, when status is failed. */
   error: string | null;
   reactions: ReactionView[];
+  /** The author replaced the text (kind 1009); `text` is the newest. */
+  edited: boolean;
+  /** The author deleted it: `text` is empty. */
+  deleted: boolean;
+  /** The message this one replies to. */
+  reply_to: ReplyQuote | null;
+}
+
+/** The parent of a reply: who wrote it and how it begins, or why it cannot be shown. */
+export interface ReplyQuote {
+  id: string;
+  /** null when the parent is not on this device. */
+  sender: ProfileView | null;
+  /** The parent's text, cut short; empty unless state is "shown". */
+  excerpt: string;
+  state: "shown" | "deleted" | "not_loaded";
 }
 
 /** The open chat's window of messages: the newest page, grown by LoadOlderMessages. */
@@ -168,7 +184,7 @@ export interface OpenChatState {
   messages: MessageView[];
   has_older: boolean;
   loading_older: boolean;
-  /** The message opened from a search result: the window holds it; the UI scrolls to it and highlights it. */
+  /** The message to scroll to and highlight (opened from a search result, or asked for by FocusMessage); the window holds it. */
   focus_message_id: string | null;
 }
 

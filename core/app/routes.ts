@@ -16,7 +16,7 @@ export const ACCOUNT_ROUTES: Routes = {
   OpenChat: (a, x) => a.projection.open(x.chat_id, x.message_id),
   CloseChat: (a) => a.projection.close(),
   LoadOlderMessages: (a, x) => a.projection.loadOlder(x.chat_id),
-  SendMessage: (a, x) => a.messages.send(x.chat_id, x.text),
+  SendMessage: (a, x) => a.messages.send(x.chat_id, x.text, x.reply_to),
   RetryMessage: (a, x) => a.messages.retry(x.chat_id, x.message_id),
   React: (a, x) => a.messages.react(x.chat_id, x.message_id, x.emoji),
   AcceptInvite: (a, x) => a.invites.accept(x.invite_id),
@@ -49,6 +49,9 @@ export const ACCOUNT_ROUTES: Routes = {
   Search: (a, x) => a.search.search(x.query, x.chat_id),
   LoadMoreSearchResults: (a) => a.search.loadMore(),
   ClearSearch: (a) => a.search.clear(),
+  EditMessage: (a, x) => a.messages.edit(x.chat_id, x.message_id, x.text),
+  DeleteMessage: (a, x) => a.messages.delete(x.chat_id, x.message_id),
+  FocusMessage: (a, x) => a.projection.focus(x.chat_id, x.message_id),
 };
 
 /** Hands `action` to its route. */

@@ -73,14 +73,22 @@ export {
   type ParsedKeyPackageEvent,
 } from "./keyPackage.js";
 
-/** Unsigned inner events: kind 9 chat, kind 7 reaction. */
+/** Unsigned inner events: kind 9 chat (and replies), kind 7 reaction, kind 1009 edit, kind 5 deletion. */
 export {
   CHAT_MESSAGE_KIND,
+  DELETION_KIND,
+  EDIT_KIND,
   REACTION_KIND,
+  changeTarget,
   chatMessageRumor,
   createRumor,
+  deletionRumor,
+  editRumor,
   parseRumor,
   reactionRumor,
+  replyRumor,
+  replyTarget,
+  replyText,
   type Rumor,
   type RumorInput,
 } from "./rumor.js";

@@ -1,8 +1,9 @@
 /**
  * Rumors: unsigned Nostr events with their id (NIP-59). Marmot carries them as
- * MLS application payloads (kind 9 chat, kind 7 reaction) and as the kind 444
- * Welcome inside a gift wrap.
+ * MLS application payloads (kind 9 chat, kind 7 reaction, kind 1009 edit, kind 5
+ * deletion) and as the kind 444 Welcome inside a gift wrap.
  */
+import { neventEncode } from "nostr-tools/nip19";
 import { getEventHash } from "nostr-tools/pure";
 import { MarmotError } from "./errors.js";
 
@@ -17,6 +18,10 @@ export interface Rumor {
 
 export const CHAT_MESSAGE_KIND = 9;
 export const REACTION_KIND = 7;
+/** An in-place replacement of a chat message's text (Marmot application messages). */
+export const EDIT_KIND = 1009;
+/** An author's retraction of their own message (NIP-09), sent inside the group. */
+export const DELETION_KIND = 5;
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
@@ -59,6 +64,43 @@ export function reactionRumor(pubkey: string, target: Pick<Rumor, "id" | "pubkey
     ],
     createdAt,
   });
+}
+
+/**
+ * Kind 9 reply (NIP-C7, as marmots-web-chat sends it): a `q` tag naming the parent, and the
+ * parent's nevent on the content's first line, so clients without quote support still show a reference.
+ */
+export function replyRumor(pubkey: string, parent: Pick<Rumor, "id" | "pubkey">, text: string, createdAt?: number): Rumor {
+  const reference = `nostr:${neventEncode({ id: parent.id, author: parent.pubkey })}`;
+  return chatMessageRumor(pubkey, `${reference}\n${text}`, [["q", parent.id, "", parent.pubkey]], createdAt);
+}
+
+/** Kind 1009 edit of `targetId`: the replacement text, one `e` tag. */
+export function editRumor(pubkey: string, targetId: string, text: string, createdAt?: number): Rumor {
+  return createRumor({ pubkey, kind: EDIT_KIND, content: text, tags: [["e", targetId]], createdAt });
+}
+
+/** Kind 5 deletion (NIP-09) of one message of the group: an `e` tag and the target's kind. */
+export function deletionRumor(pubkey: string, target: Pick<Rumor, "id" | "kind">, createdAt?: number): Rumor {
+  return createRumor({ pubkey, kind: DELETION_KIND, content: "", tags: [["e", target.id], ["k", String(target.kind)]], createdAt });
+}
+
+/** The parent a kind 9 replies to: the id of its one `q` tag naming an event id, else null. */
+export function replyTarget(tags: readonly string[][]): string | null {
+  const quotes = tags.filter((t) => t[0] === "q" && HEX32.test(t[1] ?? ""));
+  return quotes.length === 1 ? (quotes[0]?.[1] ?? null) : null;
+}
+
+/** The message an edit or deletion names: its one `e` tag, else null (ignored). */
+export function changeTarget(tags: readonly string[][]): string | null {
+  const targets = tags.filter((t) => t[0] === "e");
+  const id = targets.length === 1 ? targets[0]?.[1] : undefined;
+  return id !== undefined && HEX32.test(id) ? id : null;
+}
+
+/** A reply's text without the parent's nevent line that NIP-C7 puts first. */
+export function replyText(content: string): string {
+  return content.replace(/^nostr:nevent1[02-9ac-hj-np-z]+\n/, "");
 }
 
 /**

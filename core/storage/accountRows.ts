@@ -103,6 +103,7 @@ export interface ChatSummaryRow {
   last_message: string | null;
   last_message_at: number | null;
   last_message_sender: string | null;
+  last_message_id: string | null;
   /** Kind-9 messages from others stored after the group was last marked read. */
   unread: number;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -501,4 +501,27 @@ test("batched_inserts_keep_well_above_2000_messages_per_second", (t) => {
   t.diagnostic(figure);
   assert.equal(store.listMessages("g1", { limit: 1 }).has_older, true);
   assert.ok(fullPath > 2_000, figure);
+});
+
+test("unit: erase_message_blanks_only_the_senders_message_and_edits_and_leaves_no_bytes_behind", (t) => {
+  const dataDir = tempDataDir(t);
+  const store = openStore(t, dataDir);
+  store.upsertGroup(group("g1"));
+  const target = "1".repeat(64);
+  const secret = "the-secret-words-0042";
+  store.insertMessage(message(target, "g1", 1_000, { content: secret, tags: [] }));
+  store.insertMessage(message("2".repeat(64), "g1", 1_001, { kind: 1009, content: `${secret} (edited)`, tags: [["e", target]] }));
+  store.insertMessage(message("3".repeat(64), "g1", 1_002, { kind: 1009, sender: OTHER, content: "someone else's edit", tags: [["e", target]] }));
+  assert.equal(store.listMessages("g1", { limit: 10 }).messages.length, 1, "edits are no rows of the window");
+  assert.equal(store.eraseMessage("g1", target, OTHER), true, "the other's own edit row is theirs to blank");
+  assert.equal(store.getMessage(target)?.content, secret, "nobody but the sender erases the message");
+  store.insertMessage(message("4".repeat(64), "g1", 1_003, { kind: 5, content: "", tags: [["e", target], ["k", "9"]] }));
+  assert.equal(store.isDeleted("g1", target, PEER), true);
+  assert.equal(store.isDeleted("g1", target, OTHER), false);
+  store.transaction(() => store.eraseMessage("g1", target, PEER));
+  assert.equal(store.getMessage(target)?.content, "");
+  assert.equal(store.getMessage("2".repeat(64))?.content, "");
+  const path = accountDatabasePath(dataDir, ME);
+  const bytes = Buffer.concat([readFileSync(path), existsSync(`${path}-wal`) ? readFileSync(`${path}-wal`) : Buffer.alloc(0)]);
+  assert.ok(!bytes.includes("the-secret-words"), "neither the file nor its WAL holds the text");
 });

@@ -87,6 +87,8 @@ const KEY_PACKAGE_COLUMNS = "ref, private, public, event_443_id, event_30443_id,
 const GROUP_COLUMNS =
   "id, mls_group_id, kind, name, description, admins, relays, members, peer, state, epoch, created_at, updated_at, last_read_at";
 const MESSAGE_COLUMNS = "seq, id, group_id, sender, kind, content, tags, created_at, status, error, event_json";
+// Reactions, edits and deletions change other messages: they are no rows of a chat's window.
+const CHANGE_KINDS = "5, 7, 1009";
 const INVITE_COLUMNS = "id, from_pubkey, group_name, welcome, key_package_event_id, relays, received_at, status";
 
 function prepareStatements(db: Database.Database) {
@@ -153,19 +155,38 @@ function prepareStatements(db: Database.Database) {
     setMessageEventJson: db.prepare<[string, string]>("UPDATE messages SET event_json = ? WHERE id = ?"),
     getMessage: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
     newestMessages: db.prepare<[string, number], RawMessage>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind <> 7 ORDER BY created_at DESC, seq DESC LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind NOT IN (${CHANGE_KINDS}) ORDER BY created_at DESC, seq DESC LIMIT ?`,
     ),
     messagesBefore: db.prepare<[string, number, number, number], RawMessage>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind <> 7 AND (created_at, seq) < (?, ?)
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind NOT IN (${CHANGE_KINDS}) AND (created_at, seq) < (?, ?)
        ORDER BY created_at DESC, seq DESC LIMIT ?`,
     ),
     reactions: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind = 7 ORDER BY seq`),
+    messageChanges: db.prepare<[string], RawMessage>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind IN (5, 1009) ORDER BY created_at, seq`,
+    ),
+    messagesSince: db.prepare<[string, number, number], { count: number }>(
+      `SELECT count(*) AS count FROM messages WHERE group_id = ? AND kind NOT IN (${CHANGE_KINDS}) AND (created_at, seq) >= (?, ?)`,
+    ),
+    isDeleted: db.prepare<[string, string, string], { found: 1 }>(
+      `SELECT 1 AS found FROM messages WHERE group_id = ? AND kind = 5 AND sender = ?
+         AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = ?) LIMIT 1`,
+    ),
+    latestEdit: db.prepare<[string, string, string], { content: string }>(
+      `SELECT content FROM messages WHERE group_id = ? AND kind = 1009 AND sender = ?
+         AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = ?)
+       ORDER BY created_at DESC, seq DESC LIMIT 1`,
+    ),
+    eraseMessage: db.prepare<{ group_id: string; sender: string; id: string }>(
+      `UPDATE messages SET content = '', event_json = NULL WHERE group_id = @group_id AND sender = @sender AND (id = @id
+         OR (kind = 1009 AND EXISTS (SELECT 1 FROM json_each(messages.tags) AS t WHERE t.value ->> 0 = 'e' AND t.value ->> 1 = @id)))`,
+    ),
     listUnsentMessages: db.prepare<[], RawMessage>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'failed') ORDER BY seq`,
     ),
     chatSummaries: db.prepare<[string], RawChatSummary>(
       `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
-         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender,
+         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender, last.id AS last_message_id,
          (SELECT count(*) FROM messages AS u
            WHERE u.group_id = g.id AND u.kind = 9 AND u.seq > g.last_read_seq AND u.sender <> ?) AS unread
        FROM groups AS g
@@ -213,6 +234,8 @@ export class AccountStore {
   private readonly runInTransaction: (fn: () => unknown) => unknown;
   /** Full-text search over the chat messages. */
   readonly messageSearch: MessageSearch;
+  /** A message's text was erased: the WAL still holds it until the next checkpoint. */
+  private erased = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -235,6 +258,8 @@ export class AccountStore {
       // In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits.
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
+      // Freed space is zeroed, so an erased message's text leaves no trace in the file.
+      db.pragma("secure_delete = ON");
       runMigrations(db);
       return new AccountStore(db, pubkey);
     } catch (error) {
@@ -254,7 +279,16 @@ export class AccountStore {
    * fn must be synchronous. Nested calls become savepoints of the outer transaction.
    */
   transaction<T>(fn: () => T): T {
-    return this.runInTransaction(fn) as T;
+    const result = this.runInTransaction(fn) as T;
+    this.checkpointIfErased();
+    return result;
+  }
+
+  /** After an erase commits, the WAL (which holds the old pages) is written back and emptied. */
+  private checkpointIfErased(): void {
+    if (!this.erased || this.db.inTransaction) return;
+    this.erased = false;
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   // ── meta: settings and subscription cursors, stored as JSON ──
@@ -426,7 +460,7 @@ export class AccountStore {
   }
 
   /**
-   * The newest `limit` messages (reactions aside) of the group older than `before` (all when absent), oldest first.
+   * The newest `limit` messages (reactions, edits and deletions aside) of the group older than `before` (all when absent), oldest first.
    * The next older page is `{ before: page.messages[0] }`.
    */
   listMessages(groupId: string, options: { before?: MessageCursor; limit: number }): MessagePage {
@@ -444,6 +478,37 @@ export class AccountStore {
   /** The group's reactions (kind 7), oldest first; pages of listMessages leave them out. */
   listReactions(groupId: string): MessageRow[] {
     return this.statements.reactions.all(groupId).map(toMessage);
+  }
+
+  /** The group's edits (kind 1009) and deletions (kind 5), oldest first; pages of listMessages leave them out. */
+  listMessageChanges(groupId: string): MessageRow[] {
+    return this.statements.messageChanges.all(groupId).map(toMessage);
+  }
+
+  /** How many messages of the window's kinds are at or after `from`: the window that reaches back to it. */
+  countMessagesSince(groupId: string, from: MessageCursor): number {
+    return this.statements.messagesSince.get(groupId, from.created_at, from.seq)?.count ?? 0;
+  }
+
+  /** Whether `sender` deleted message `id` of the group (a kind 5 naming it). */
+  isDeleted(groupId: string, id: string, sender: string): boolean {
+    return this.statements.isDeleted.get(groupId, sender, id) !== undefined;
+  }
+
+  /** The text of `sender`'s newest edit of message `id`, or null (the chat list shows it for the last message). */
+  latestEditText(groupId: string, id: string, sender: string): string | null {
+    return this.statements.latestEdit.get(groupId, sender, id)?.content ?? null;
+  }
+
+  /**
+   * Blanks the text of `sender`'s message `id` and of their edits of it. With secure_delete and the
+   * checkpoint after the commit, neither the database file nor its WAL keeps the old text.
+   */
+  eraseMessage(groupId: string, id: string, sender: string): boolean {
+    const changed = this.statements.eraseMessage.run({ group_id: groupId, sender, id }).changes > 0;
+    this.erased ||= changed;
+    this.checkpointIfErased();
+    return changed;
   }
 
   /** Our messages not yet accepted by a relay (pending or failed), oldest first. */

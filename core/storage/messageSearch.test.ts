@@ -153,16 +153,6 @@ test("unit: a_deleted_or_blanked_message_leaves_nothing_in_the_index", (t) => {
   assert.doesNotThrow(() => raw.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run());
 });
 
-test("unit: rank_from_newest_counts_the_window_that_holds_a_message", (t) => {
-  const { store } = setup(t);
-  for (let i = 0; i < 5; i++) store.insertMessage(msg(`m${i}`, G1, `w${i}`, i));
-  store.insertMessage(msg("r", G1, "👍", 9, 7));
-  assert.equal(store.messageSearch.rankFromNewest(G1, "m4"), 1);
-  assert.equal(store.messageSearch.rankFromNewest(G1, "m0"), 5);
-  assert.equal(store.messageSearch.rankFromNewest(G2, "m0"), null);
-  assert.equal(store.messageSearch.rankFromNewest(G1, "nope"), null);
-});
-
 test("unit: migration_2_indexes_the_messages_of_a_version_1_database", () => {
   const db = new Database(":memory:");
   runMigrations(db, MIGRATIONS.slice(0, 1));

@@ -51,13 +51,7 @@ export class MessageSearch {
          WHERE messages_fts MATCH @match
            AND (@group IS NULL OR m.group_id = @group)
          ORDER BY m.created_at DESC, m.seq DESC LIMIT @limit`,
-      ),
-      rank: db.prepare<[string, string], { n: number }>(
-        `SELECT count(*) AS n FROM messages AS m
-         JOIN (SELECT group_id, created_at, seq FROM messages WHERE id = ? AND group_id = ? AND kind <> 7) AS target
-           ON m.group_id = target.group_id
-         WHERE m.kind <> 7 AND (m.created_at, m.seq) >= (target.created_at, target.seq)`,
-      ),
+      )
     };
   }
 
@@ -71,12 +65,4 @@ export class MessageSearch {
     return { hits: hits.slice(0, limit), has_more: hits.length > limit };
   }
 
-  /**
-   * How many messages of the group (reactions aside, as in its pages) are as new as this one or newer:
-   * the window that shows it. Null when the group has no such message.
-   */
-  rankFromNewest(groupId: string, messageId: string): number | null {
-    const n = this.statements.rank.get(messageId, groupId)?.n ?? 0;
-    return n === 0 ? null : n;
-  }
 }

@@ -9,8 +9,11 @@ import { groupCursorKey, type ChatRegistry } from "../../chats/registry.js";
 import { insertSystemLine, insertSystemLines, type SystemLineData } from "../../chats/systemLines.js";
 import {
   CHAT_MESSAGE_KIND,
+  DELETION_KIND,
+  EDIT_KIND,
   GROUP_EVENT_KIND,
   REACTION_KIND,
+  changeTarget,
   compareCommitEvents,
   groupEventGroupId,
   processGroupMessage,
@@ -104,10 +107,16 @@ export class GroupInbox {
     else if (received.kind === "proposal" && readGroupData(received.state).adminPubkeys.includes(this.ctx.keys.pubkey)) this.ports.proposalReceived(groupId);
   }
 
-  /** A chat message or reaction, stored after the rest of the batch in the order it was written. */
+  /**
+   * A chat message, reaction, edit or deletion, stored after the rest of the batch in the order it was
+   * written. Edits and deletions count only from the author of their target (the projection checks
+   * edits); a deletion erases the text at once, and a message or edit arriving after it is erased too.
+   */
   private storeMessage(groupId: string, received: Extract<ReceivedGroupEvent, { kind: "application" }>, batch: Batch): void {
     const rumor = received.rumor;
-    if (rumor.kind !== CHAT_MESSAGE_KIND && rumor.kind !== REACTION_KIND) return;
+    if (rumor.kind !== CHAT_MESSAGE_KIND && rumor.kind !== REACTION_KIND && rumor.kind !== EDIT_KIND && rumor.kind !== DELETION_KIND) return;
+    const target = rumor.kind === EDIT_KIND || rumor.kind === DELETION_KIND ? changeTarget(rumor.tags) : null;
+    if ((rumor.kind === EDIT_KIND || rumor.kind === DELETION_KIND) && !target) return;
     const mine = rumor.pubkey === this.ctx.keys.pubkey;
     const at = this.ctx.receivedAt(rumor.created_at);
     batch.insert([at, Number(received.epoch), received.generation], () => {
@@ -122,6 +131,19 @@ export class GroupInbox {
         status: mine ? "sent" : "received",
       });
       if (!inserted) return;
+      const store = this.ctx.store;
+      if (rumor.kind === DELETION_KIND && target) {
+        store.eraseMessage(groupId, target, rumor.pubkey);
+        return;
+      }
+      if (rumor.kind === EDIT_KIND && target) {
+        if (store.isDeleted(groupId, target, rumor.pubkey)) store.eraseMessage(groupId, target, rumor.pubkey);
+        return;
+      }
+      if (rumor.kind === CHAT_MESSAGE_KIND && store.isDeleted(groupId, rumor.id, rumor.pubkey)) {
+        store.eraseMessage(groupId, rumor.id, rumor.pubkey);
+        return;
+      }
       batch.announce({ type: "message_received", chat_id: groupId, message: { id: rumor.id, sender: rumor.pubkey, kind: rumor.kind, text: rumor.content, created_at: at, mine } });
       if (rumor.kind === CHAT_MESSAGE_KIND) {
         this.ctx.store.touchGroup(groupId, at);

@@ -1,12 +1,24 @@
-// Sending: a message or reaction is stored as pending first (shown at once), encrypted in the
+// Sending: a message, reply, reaction, edit or deletion is stored as pending first (shown at once), encrypted in the
 // group's current epoch with its signed event kept for retries, then published a few at a time.
 import type { Event } from "nostr-tools/core";
 import type { DispatchReply } from "../../../shared/actions.js";
 import type { ChatRegistry } from "../../chats/registry.js";
-import { GROUP_EVENT_KIND, chatMessageRumor, reactionRumor, sendRumor, serializeGroupState, type Rumor } from "../../marmot/index.js";
+import {
+  CHAT_MESSAGE_KIND,
+  GROUP_EVENT_KIND,
+  chatMessageRumor,
+  deletionRumor,
+  editRumor,
+  reactionRumor,
+  replyRumor,
+  sendRumor,
+  serializeGroupState,
+  type Rumor,
+} from "../../marmot/index.js";
 import { describeError } from "../../marmot/errors.js";
 import type { RelayPool } from "../../relays/pool.js";
 import type { AccountContext } from "../../state/context.js";
+import type { MessageRow } from "../../storage/accountStore.js";
 import { refuseWith } from "../../state/requests.js";
 
 const MAX_PUBLISHES_IN_FLIGHT = 64;
@@ -23,9 +35,14 @@ export class Messages {
     private readonly changed: () => void,
   ) {}
 
-  send(chatId: string, text: string): DispatchReply {
+  /** `replyTo`: the id of a message of this chat the new one quotes. */
+  send(chatId: string, text: string, replyTo?: string): DispatchReply {
     if (!this.registry.has(chatId)) return refuseWith(this.ctx, "chat_not_found");
-    const rumor = chatMessageRumor(this.ctx.keys.pubkey, text, [], this.ctx.now());
+    const parent = replyTo === undefined ? null : this.ctx.store.getMessage(replyTo);
+    if (replyTo !== undefined && (parent?.group_id !== chatId || parent.kind !== CHAT_MESSAGE_KIND)) return refuseWith(this.ctx, "message_not_found");
+    const rumor = parent
+      ? replyRumor(this.ctx.keys.pubkey, { id: parent.id, pubkey: parent.sender }, text, this.ctx.now())
+      : chatMessageRumor(this.ctx.keys.pubkey, text, [], this.ctx.now());
     this.ctx.store.transaction(() => {
       this.storePending(chatId, rumor);
       this.ctx.store.touchGroup(chatId, rumor.created_at);
@@ -43,6 +60,41 @@ export class Messages {
     this.changed();
     this.encryptAndPublish(chatId, rumor);
     return { ok: true };
+  }
+
+  /** A new text for one of our sent messages (kind 1009); shown at once, the original keeps its place. */
+  edit(chatId: string, messageId: string, text: string): DispatchReply {
+    const target = this.ownSentMessage(chatId, messageId);
+    if (!("id" in target)) return target;
+    const rumor = editRumor(this.ctx.keys.pubkey, target.id, text, this.ctx.now());
+    this.storePending(chatId, rumor);
+    this.changed();
+    this.encryptAndPublish(chatId, rumor);
+    return { ok: true };
+  }
+
+  /** Deletes one of our sent messages (kind 5): its text is erased here at once and the deletion sent. */
+  delete(chatId: string, messageId: string): DispatchReply {
+    const target = this.ownSentMessage(chatId, messageId);
+    if (!("id" in target)) return target;
+    const rumor = deletionRumor(this.ctx.keys.pubkey, { id: target.id, kind: target.kind }, this.ctx.now());
+    this.ctx.store.transaction(() => {
+      this.storePending(chatId, rumor);
+      this.ctx.store.eraseMessage(chatId, target.id, this.ctx.keys.pubkey);
+    });
+    this.changed();
+    this.encryptAndPublish(chatId, rumor);
+    return { ok: true };
+  }
+
+  /** Our own chat message of this chat that relays accepted and we did not delete, or the refusal. */
+  private ownSentMessage(chatId: string, messageId: string): MessageRow | DispatchReply {
+    const target = this.ctx.store.getMessage(messageId);
+    if (!target || target.group_id !== chatId || target.kind !== CHAT_MESSAGE_KIND || !this.registry.has(chatId)) return refuseWith(this.ctx, "message_not_found");
+    if (target.sender !== this.ctx.keys.pubkey) return refuseWith(this.ctx, "message_not_yours");
+    if (this.ctx.store.isDeleted(chatId, target.id, target.sender)) return refuseWith(this.ctx, "message_not_found");
+    if (target.status !== "sent") return refuseWith(this.ctx, "message_not_sent");
+    return target;
   }
 
   retry(chatId: string, messageId: string): DispatchReply {

@@ -7,11 +7,11 @@ import type { ChatSummary, MessageView, ProfileView } from "../../../shared/stat
 import type { CoreEvent } from "../../base/events.js";
 import type { ChatRegistry } from "../../chats/registry.js";
 import { SYSTEM_KIND, readSystemLine, type SystemLineData } from "../../chats/systemLines.js";
-import { CHAT_MESSAGE_KIND } from "../../marmot/index.js";
+import { CHAT_MESSAGE_KIND, replyTarget, replyText } from "../../marmot/index.js";
 import type { AccountContext } from "../../state/context.js";
 import { refuseWith } from "../../state/requests.js";
 import type { MessageRow } from "../../storage/accountStore.js";
-import { nameOf, reactionViews, systemText } from "./views.js";
+import { messageChanges, messageText, nameOf, reactionViews, replyQuote, systemText } from "./views.js";
 
 export class Projection {
   private openWindow: { chatId: string; limit: number; focus: string | null } | null = null;
@@ -29,10 +29,8 @@ export class Projection {
   /** With `messageId`, the window grows by whole pages until it holds that message (when the chat has it). */
   open(chatId: string, messageId?: string): DispatchReply {
     if (!this.registry.has(chatId)) return refuseWith(this.ctx, "chat_not_found");
-    const pageSize = this.ctx.timings.messagePageSize;
-    const rank = messageId === undefined ? null : this.ctx.store.messageSearch.rankFromNewest(chatId, messageId);
-    const limit = rank === null ? pageSize : Math.ceil(rank / pageSize) * pageSize;
-    this.openWindow = { chatId, limit, focus: rank === null ? null : (messageId ?? null) };
+    const holding = messageId === undefined ? null : this.windowHolding(chatId, messageId);
+    this.openWindow = { chatId, limit: holding ?? this.ctx.timings.messagePageSize, focus: holding === null ? null : (messageId ?? null) };
     this.ctx.store.markRead(chatId);
     this.refresh();
     return { ok: true };
@@ -57,6 +55,25 @@ export class Projection {
     return { ok: true };
   }
 
+  /** Grows the window by whole pages until `messageId` is in it, and names it as the one to show. */
+  focus(chatId: string, messageId: string): DispatchReply {
+    if (this.openWindow?.chatId !== chatId) return { ok: false, error: toUserMessage("chat_not_open") };
+    const holding = this.windowHolding(chatId, messageId);
+    if (holding === null) return refuseWith(this.ctx, "message_not_found");
+    this.openWindow.limit = Math.max(this.openWindow.limit, holding);
+    this.openWindow.focus = messageId;
+    this.refresh();
+    return { ok: true };
+  }
+
+  /** The window, in whole pages, that reaches back to this chat message; null when the chat has no such message. */
+  private windowHolding(chatId: string, messageId: string): number | null {
+    const target = this.ctx.store.getMessage(messageId);
+    if (target?.group_id !== chatId || target.kind !== CHAT_MESSAGE_KIND) return null;
+    const page = this.ctx.timings.messagePageSize;
+    return Math.max(1, Math.ceil(this.ctx.store.countMessagesSince(chatId, target) / page)) * page;
+  }
+
   /** Re-reads the chat list, invites and the open chat's window from the store, once per tick. */
   refresh(): void {
     if (this.scheduled || !this.ctx.live()) return;
@@ -77,7 +94,8 @@ export class Projection {
     const senderRow = this.ctx.store.getProfiles([last.message.sender]).get(last.message.sender);
     const sender = senderRow?.name ?? shortNpub(npubFromHex(last.message.sender));
     const title = group.row.kind === "direct" ? sender : group.row.name || "Group chat";
-    const body = group.row.kind === "direct" ? last.message.text : `${sender}: ${last.message.text}`;
+    const text = replyText(last.message.text);
+    const body = group.row.kind === "direct" ? text : `${sender}: ${text}`;
     this.ctx.update((s) => {
       s.notification = { seq: (s.notification?.seq ?? 0) + 1, chat_id: last.chat_id, title, body: body.slice(0, 200) };
     });
@@ -103,6 +121,17 @@ export class Projection {
       systemLines.set(m.id, line);
       for (const target of line.targets ?? []) people.add(target);
     }
+    const changes = messageChanges(page && window ? store.listMessageChanges(window.chatId) : []);
+    const inPage = new Map((page?.messages ?? []).map((m) => [m.id, m]));
+    const parents = new Map<string, MessageRow | null>();
+    for (const m of page?.messages ?? []) {
+      const parentId = m.kind === CHAT_MESSAGE_KIND ? replyTarget(m.tags) : null;
+      if (!parentId || parents.has(parentId)) continue;
+      const parent = inPage.get(parentId) ?? store.getMessage(parentId);
+      const same = parent && parent.group_id === m.group_id && parent.kind === CHAT_MESSAGE_KIND ? parent : null;
+      parents.set(parentId, same);
+      if (same) people.add(same.sender);
+    }
     const reactions = new Map<string, MessageRow[]>();
     if (page && window) {
       const shown = new Set(page.messages.map((m) => m.id));
@@ -127,13 +156,19 @@ export class Projection {
     const flags = this.registry.flags();
     const agents = this.registry.agents();
     const agentMark = (peer: string | null): ChatSummary["agent"] => (peer && peer === agents.current ? "current" : peer && agents.past.includes(peer) ? "past" : null);
+    // A deleted message is blank; an edited one reads as its newest edit; a reply's first line is its parent's reference.
+    const lastMessage = (s: (typeof summaries)[number]): string | null => {
+      if (s.last_message === null || s.last_message_id === null || s.last_message_sender === null) return s.last_message;
+      if (s.last_message === "") return "Message deleted";
+      return store.latestEditText(s.id, s.last_message_id, s.last_message_sender) ?? replyText(s.last_message);
+    };
     const chats: ChatSummary[] = summaries.map((s) => ({
       id: s.id,
       kind: s.kind,
       title: title(s.kind, s.name, s.peer),
       members: s.members.filter((m) => m !== me).map(npubFromHex),
       peer: s.peer ? profile(s.peer) : null,
-      last_message: s.last_message,
+      last_message: lastMessage(s),
       last_message_at: s.last_message_at,
       unread: window?.chatId === s.id ? 0 : s.unread,
       updated_at: s.updated_at,
@@ -143,16 +178,21 @@ export class Projection {
     }));
     const toView = (m: MessageRow): MessageView => {
       const line = m.kind === SYSTEM_KIND ? systemLines.get(m.id) : undefined;
+      const parentId = m.kind === CHAT_MESSAGE_KIND ? replyTarget(m.tags) : null;
+      const deleted = m.kind === CHAT_MESSAGE_KIND && changes.deleted(m);
       return {
         id: m.id,
         kind: m.kind === SYSTEM_KIND ? "system" : "text",
         sender: profile(m.sender),
         mine: m.sender === me,
-        text: line ? systemText(line, me, name) : m.content,
+        text: line ? systemText(line, me, name) : m.kind === CHAT_MESSAGE_KIND ? messageText(m, changes) : m.content,
         created_at: m.created_at,
         status: m.status,
         error: m.error,
-        reactions: m.kind === SYSTEM_KIND ? [] : reactionViews(reactions.get(m.id) ?? [], me),
+        reactions: m.kind === SYSTEM_KIND || deleted ? [] : reactionViews(reactions.get(m.id) ?? [], me),
+        edited: m.kind === CHAT_MESSAGE_KIND && !deleted && changes.editedText(m) !== null,
+        deleted,
+        reply_to: parentId && !deleted ? replyQuote(parentId, parents.get(parentId) ?? null, changes, profile) : null,
       };
     };
     const chatFlags = window ? flags[window.chatId] : undefined;

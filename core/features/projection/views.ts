@@ -1,7 +1,8 @@
-// How stored rows read in the state: names, system lines and reactions.
+// How stored rows read in the state: names, system lines, reactions, edits, deletions and reply quotes.
 import { shortNpub } from "../../../shared/pubkeys.js";
-import type { MessageView, ProfileView } from "../../../shared/state.js";
+import type { MessageView, ProfileView, ReplyQuote } from "../../../shared/state.js";
 import type { SystemLineData } from "../../chats/systemLines.js";
+import { DELETION_KIND, EDIT_KIND, changeTarget, replyTarget, replyText } from "../../marmot/index.js";
 import type { MessageRow } from "../../storage/accountStore.js";
 
 /** A person's name for lines and titles: "You" for us, their profile name, else their short npub. */
@@ -47,4 +48,45 @@ export function reactionViews(reactions: MessageRow[], me: string): MessageView[
     byEmoji.set(r.content, entry);
   }
   return [...byEmoji].map(([emoji, e]) => ({ emoji, count: e.count, mine: e.mine }));
+}
+
+const EXCERPT_LENGTH = 120;
+
+/** Edits and deletions of a chat, honoured only from the author of the message they name. */
+export interface MessageChanges {
+  /** The newest text the author gave the message, or null when never edited. */
+  editedText(message: MessageRow): string | null;
+  deleted(message: MessageRow): boolean;
+}
+
+export function messageChanges(changes: MessageRow[]): MessageChanges {
+  // Oldest first, so the last edit seen is the newest (by created_at, then arrival).
+  const edits = new Map<string, string>();
+  const deletions = new Set<string>();
+  for (const change of changes) {
+    const target = changeTarget(change.tags);
+    if (!target) continue;
+    const key = `${target}:${change.sender}`;
+    if (change.kind === DELETION_KIND) deletions.add(key);
+    else if (change.kind === EDIT_KIND) edits.set(key, change.content);
+  }
+  return {
+    editedText: (m) => edits.get(`${m.id}:${m.sender}`) ?? null,
+    deleted: (m) => deletions.has(`${m.id}:${m.sender}`),
+  };
+}
+
+/** What a chat message reads as: blank once deleted, the newest edit, else its text without a reply's reference line. */
+export function messageText(m: MessageRow, changes: MessageChanges): string {
+  if (changes.deleted(m)) return "";
+  return changes.editedText(m) ?? (replyTarget(m.tags) ? replyText(m.content) : m.content);
+}
+
+/** The quote above a reply; `parent` is null when it is not stored here (or not of this chat). */
+export function replyQuote(id: string, parent: MessageRow | null, changes: MessageChanges, profile: (pubkey: string) => ProfileView): ReplyQuote {
+  if (!parent) return { id, sender: null, excerpt: "", state: "not_loaded" };
+  if (changes.deleted(parent)) return { id, sender: profile(parent.sender), excerpt: "", state: "deleted" };
+  const text = messageText(parent, changes);
+  const excerpt = text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH)}…` : text;
+  return { id, sender: profile(parent.sender), excerpt, state: "shown" };
 }

@@ -1,9 +1,9 @@
 import { useId, useState, type Ref } from "react";
-import type { ChatSummary, OpenChatState, ProfileView, RequestOutcome, SearchState } from "../../../shared/state";
+import type { ChatSummary, MessageView, OpenChatState, ProfileView, RequestOutcome, SearchState } from "../../../shared/state";
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
-import { Composer, type ComposerHandle } from "./Composer";
+import { Composer, type ComposerHandle, type ComposerTarget } from "./Composer";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 import { SearchBox } from "./SearchBox";
@@ -53,6 +53,8 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
     setSearchOpen(false);
     if (search?.scope === chat.chat_id) void dispatch({ type: "ClearSearch" });
   };
+  const [target, setTarget] = useState<ComposerTarget | null>(null);
+  const compose = (mode: "reply" | "edit", message: MessageView): void => setTarget({ mode, message });
   const group = chat.kind === "group";
   const members = group ? memberSummary(chat.members, me, chat.left) : "";
   // The core lists every member, us included (first, on the creator's side): the header shows the other party.
@@ -115,7 +117,8 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           hasOlder={chat.has_older}
           loadingOlder={chat.loading_older}
           canReact={!chat.left}
-          focusMessageId={chat.focus_message_id}
+          focusId={chat.focus_message_id}
+          onCompose={compose}
         />
         {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>
@@ -124,7 +127,7 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           {leftText(chat)}
         </p>
       ) : (
-        <Composer ref={composerRef} chatId={chat.chat_id} />
+        <Composer ref={composerRef} chatId={chat.chat_id} target={target} onClearTarget={() => setTarget(null)} />
       )}
     </section>
   );

@@ -1,7 +1,8 @@
 import { useId, useRef, useState, type Ref } from "react";
-import type { MessageView } from "../../../shared/state";
+import type { MessageView, ReplyQuote } from "../../../shared/state";
 import { fullTime, isoTime, messageTime, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { AddReactionButton, Reactions } from "./Reactions";
 
 interface MessageItemProps {
@@ -12,11 +13,15 @@ interface MessageItemProps {
   now: number;
   /** False in a chat we left: its messages stay readable, nothing can be sent to it. */
   canReact: boolean;
-  /** The message opened from a search result. */
-  focused?: boolean;
+  /** Reply to or edit this message in the composer. */
+  onCompose: (mode: "reply" | "edit", message: MessageView) => void;
+  /** Show the message a reply quotes. */
+  onJump: (messageId: string) => void;
+  /** The message a quote was followed to. */
+  highlighted?: boolean;
 }
 
-export function MessageItem({ ref, index, chatId, message, now, canReact, focused }: MessageItemProps) {
+export function MessageItem({ ref, index, chatId, message, now, canReact, onCompose, onJump, highlighted }: MessageItemProps) {
   if (message.kind === "system") {
     return (
       <div ref={ref} data-index={index} className="virtual-row message message-system">
@@ -26,17 +31,26 @@ export function MessageItem({ ref, index, chatId, message, now, canReact, focuse
       </div>
     );
   }
-  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} focused={focused} />;
+  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} onCompose={onCompose} onJump={onJump} highlighted={highlighted} />;
 }
 
-function TextMessage({ ref, index, chatId, message, now, canReact, focused }: MessageItemProps) {
+function quoteText(quote: ReplyQuote): string {
+  if (quote.state === "deleted") return "Message deleted";
+  if (quote.state === "not_loaded") return "Original message not loaded";
+  return quote.excerpt;
+}
+
+function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, onJump, highlighted }: MessageItemProps) {
   const dispatch = useDispatch();
   const errorId = useId();
   const pickerId = useId();
   const addReaction = useRef<HTMLButtonElement>(null);
   const [pickerOpen, setPickerOpen] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   // A pending or failed message has not reached the others, so there is nothing yet to react to.
-  const reactable = canReact && (message.status === "sent" || message.status === "received");
+  const reactable = canReact && !message.deleted && (message.status === "sent" || message.status === "received");
+  // Only our own sent messages change: the others ignore a change from anyone but the author.
+  const changeable = canReact && message.mine && !message.deleted && message.status === "sent";
   const closePicker = (): void => {
     setPickerOpen(false);
     addReaction.current?.focus();
@@ -45,8 +59,9 @@ function TextMessage({ ref, index, chatId, message, now, canReact, focused }: Me
     <div
       ref={ref}
       data-index={index}
-      aria-current={focused ? "true" : undefined}
-      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${focused ? " message-focused" : ""}`}
+      data-message-id={message.id}
+      aria-current={highlighted ? "true" : undefined}
+      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${highlighted ? " message-highlighted" : ""}`}
     >
       <div className={`bubble bubble-${message.status}`}>
         <p className="message-meta">
@@ -56,11 +71,38 @@ function TextMessage({ ref, index, chatId, message, now, canReact, focused }: Me
           <time className="message-time" dateTime={isoTime(message.created_at)} title={fullTime(message.created_at)}>
             {messageTime(message.created_at, now)}
           </time>
+          {message.edited && <span className="message-edited">edited</span>}
           {reactable && (
             <AddReactionButton ref={addReaction} open={pickerOpen} controls={pickerId} onToggle={() => setPickerOpen((open) => !open)} />
           )}
+          {reactable && (
+            <button type="button" className="message-action" onClick={() => onCompose("reply", message)}>
+              Reply
+            </button>
+          )}
+          {changeable && (
+            <button type="button" className="message-action" onClick={() => onCompose("edit", message)}>
+              Edit
+            </button>
+          )}
+          {changeable && (
+            <button type="button" className="message-action" onClick={() => setConfirmDelete(true)}>
+              Delete
+            </button>
+          )}
         </p>
-        <p className="message-text">{message.text}</p>
+        {message.reply_to && (
+          <button
+            type="button"
+            className={`reply-quote reply-quote-${message.reply_to.state}`}
+            aria-label={`Show the message this replies to: ${quoteText(message.reply_to)}`}
+            onClick={() => message.reply_to && onJump(message.reply_to.id)}
+          >
+            {message.reply_to.sender && <span className="reply-quote-sender">{profileName(message.reply_to.sender)}</span>}
+            <span className="reply-quote-text truncate">{quoteText(message.reply_to)}</span>
+          </button>
+        )}
+        {message.deleted ? <p className="message-text message-deleted">Message deleted</p> : <p className="message-text">{message.text}</p>}
         <Reactions
           chatId={chatId}
           messageId={message.id}
@@ -92,6 +134,18 @@ function TextMessage({ ref, index, chatId, message, now, canReact, focused }: Me
           </div>
         )}
       </div>
+      {confirmDelete && (
+        <ConfirmDialog
+          title="Delete message?"
+          message="It is deleted for everyone in this chat and erased from this device. Apps that do not support deleting may still show it."
+          confirmLabel="Delete"
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={() => {
+            setConfirmDelete(false);
+            void dispatch({ type: "DeleteMessage", chat_id: chatId, message_id: message.id });
+          }}
+        />
+      )}
     </div>
   );
 }

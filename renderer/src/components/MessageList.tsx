@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { MessageView } from "../../../shared/state";
 import { profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
@@ -15,8 +15,9 @@ interface MessageListProps {
   loadingOlder: boolean;
   /** False in a chat we left. */
   canReact: boolean;
-  /** Opened from a search result: scrolled to and highlighted. */
-  focusMessageId: string | null;
+  /** The message FocusMessage brought into the window (open_chat.focus_message_id). */
+  focusId: string | null;
+  onCompose: (mode: "reply" | "edit", message: MessageView) => void;
 }
 
 const ROW_ESTIMATE_PX = 72;
@@ -36,7 +37,7 @@ const AT_END_PX = 32;
  * message. The older-messages row sits in the list's own padding above the first message, so
  * swapping its button for the loading status, or a page arriving, moves no message.
  */
-export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusMessageId }: MessageListProps) {
+export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusId, onCompose }: MessageListProps) {
   const dispatch = useDispatch();
   const now = useNow(60_000);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -80,15 +81,28 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
     }
   }, [last, virtualizer]);
 
-  // After the effect above: a message opened from a search wins over the newest.
-  const focusIndex = focusMessageId === null ? -1 : messages.findIndex((m) => m.id === focusMessageId);
-  const focusedShown = useRef<string | null>(null);
-  useLayoutEffect(() => {
-    if (focusIndex < 0 || focusedShown.current === focusMessageId) return;
-    focusedShown.current = focusMessageId;
+  // A quoted message: shown at once when in the window, else the core grows the window to it.
+  const [highlighted, setHighlighted] = useState<string | null>(null);
+  const jumpTo = (messageId: string): void => {
+    const index = messages.findIndex((m) => m.id === messageId);
+    if (index < 0) {
+      void dispatch({ type: "FocusMessage", chat_id: chatId, message_id: messageId });
+      return;
+    }
+    atEnd.current = false;
+    virtualizer.scrollToIndex(index, { align: "center" });
+    setHighlighted(messageId);
+  };
+  const focusIndex = focusId ? messages.findIndex((m) => m.id === focusId) : -1;
+  // Once per focused message: later pages or arrivals move its index, not the reader.
+  const focusShown = useRef<string | null>(null);
+  useEffect(() => {
+    if (focusIndex < 0 || !focusId || focusShown.current === focusId) return;
+    focusShown.current = focusId;
     atEnd.current = false;
     virtualizer.scrollToIndex(focusIndex, { align: "center" });
-  }, [focusIndex, focusMessageId, virtualizer]);
+    setHighlighted(focusId);
+  }, [focusId, focusIndex, virtualizer]);
 
   const first = messages[0];
   const askForOlder = (): void => {
@@ -151,7 +165,9 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
                 message={message}
                 now={now}
                 canReact={canReact}
-                focused={message.id === focusMessageId}
+                highlighted={message.id === highlighted}
+                onCompose={onCompose}
+                onJump={jumpTo}
               />
             );
           })}
