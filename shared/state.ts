@@ -168,6 +168,10 @@ export interface OpenChatState {
   messages: MessageView[];
   has_older: boolean;
   loading_older: boolean;
+  /** The oldest message that was unread when the chat was opened ("N new messages" sits above it); kept while it stays open. */
+  first_unread_id: string | null;
+  /** How many messages were unread when the chat was opened. */
+  unread_at_open: number;
 }
 
 export interface KeyPackageState {

@@ -13,8 +13,18 @@ import { refuseWith } from "../../state/requests.js";
 import type { MessageRow } from "../../storage/accountStore.js";
 import { nameOf, reactionViews, systemText } from "./views.js";
 
+/** The most messages a chat opens with to show its first unread one; older ones load as the reader scrolls up. */
+export const UNREAD_WINDOW_MAX = 300;
+
+interface OpenWindow {
+  chatId: string;
+  limit: number;
+  firstUnreadId: string | null;
+  unreadAtOpen: number;
+}
+
 export class Projection {
-  private openWindow: { chatId: string; limit: number } | null = null;
+  private openWindow: OpenWindow | null = null;
   private scheduled = false;
 
   constructor(
@@ -28,7 +38,14 @@ export class Projection {
 
   open(chatId: string): DispatchReply {
     if (!this.registry.has(chatId)) return refuseWith(this.ctx, "chat_not_found");
-    this.openWindow = { chatId, limit: this.ctx.timings.messagePageSize };
+    // Opening the open chat again keeps its window and its "new messages" divider.
+    if (this.openWindow?.chatId !== chatId) {
+      const pageSize = this.ctx.timings.messagePageSize;
+      const unread = this.ctx.store.firstUnread(chatId);
+      // One message of context above the divider when it fits.
+      const limit = unread ? Math.max(pageSize, Math.min(unread.window + 1, UNREAD_WINDOW_MAX)) : pageSize;
+      this.openWindow = { chatId, limit, firstUnreadId: unread?.id ?? null, unreadAtOpen: unread?.unread ?? 0 };
+    }
     this.ctx.store.markRead(chatId);
     this.refresh();
     return { ok: true };
@@ -173,6 +190,8 @@ export class Projection {
               has_older: page.has_older,
               // The page read just now holds every older message asked for.
               loading_older: false,
+              first_unread_id: window.firstUnreadId,
+              unread_at_open: window.unreadAtOpen,
             }
           : null;
     });
