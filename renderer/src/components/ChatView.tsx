@@ -90,7 +90,15 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
         </div>
       </header>
       <div className="chat-body">
-        <MessageList chatId={chat.chat_id} messages={chat.messages} hasOlder={chat.has_older} loadingOlder={chat.loading_older} canReact={!chat.left} />
+        <MessageList
+          chatId={chat.chat_id}
+          messages={chat.messages}
+          hasOlder={chat.has_older}
+          loadingOlder={chat.loading_older}
+          canReact={!chat.left}
+          firstUnreadId={chat.first_unread_id}
+          unreadAtOpen={chat.unread_at_open}
+        />
         {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>
       {chat.left ? (

@@ -14,6 +14,7 @@ import { NewChatDialog } from "./NewChatDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SettingsPage } from "./SettingsPage";
 import { SyncProgress } from "./SyncProgress";
+import { windowTitle } from "../windowTitle";
 
 /** `connected`: the page reaches the core; while it does not, the last state is shown but not its network status. */
 export function MainScreen({ state, npub, pubkey, connected }: { state: AppState; npub: string; pubkey: string; connected: boolean }) {
@@ -40,6 +41,11 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
     focusComposerAfterDialog.current = false;
     composer.current?.focus();
   }, [newChatOpen, newGroupOpen]);
+  const title = windowTitle(state.chats);
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  useEffect(() => () => void (document.title = "Burrow"), []);
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
   useDesktopNotifications((chatId) => {
     setView("home");

@@ -2,6 +2,10 @@ import { useId, useRef, useState, type Ref } from "react";
 import type { MessageView } from "../../../shared/state";
 import { fullTime, isoTime, messageTime, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
+import type { MessageRowLayout } from "../messageLayout";
+import { CopyMessageButton } from "./CopyMessageButton";
+import { MessageRowHeading } from "./MessageRowHeading";
+import { MessageText } from "./MessageText";
 import { AddReactionButton, Reactions } from "./Reactions";
 
 interface MessageItemProps {
@@ -12,22 +16,27 @@ interface MessageItemProps {
   now: number;
   /** False in a chat we left: its messages stay readable, nothing can be sent to it. */
   canReact: boolean;
+  layout: MessageRowLayout;
+  unreadAtOpen: number;
+  onOpenLink: (url: string) => void;
 }
 
-export function MessageItem({ ref, index, chatId, message, now, canReact }: MessageItemProps) {
+export function MessageItem(props: MessageItemProps) {
+  const { ref, index, message, layout, unreadAtOpen } = props;
   if (message.kind === "system") {
     return (
       <div ref={ref} data-index={index} className="virtual-row message message-system">
+        <MessageRowHeading layout={layout} unreadAtOpen={unreadAtOpen} />
         <p className="system-line" title={fullTime(message.created_at)}>
           {message.text}
         </p>
       </div>
     );
   }
-  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} />;
+  return <TextMessage {...props} />;
 }
 
-function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItemProps) {
+function TextMessage({ ref, index, chatId, message, now, canReact, layout, unreadAtOpen, onOpenLink }: MessageItemProps) {
   const dispatch = useDispatch();
   const errorId = useId();
   const pickerId = useId();
@@ -40,20 +49,27 @@ function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItem
     addReaction.current?.focus();
   };
   return (
-    <div ref={ref} data-index={index} className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}`}>
+    <div
+      ref={ref}
+      data-index={index}
+      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${layout.groupStart ? "" : " message-continued"}`}
+    >
+      <MessageRowHeading layout={layout} unreadAtOpen={unreadAtOpen} />
       <div className={`bubble bubble-${message.status}`}>
         <p className="message-meta">
-          <span className="message-sender truncate" title={message.mine ? undefined : message.sender.npub}>
+          {/* A message that continues its sender's group shows the name to screen readers only. */}
+          <span className={layout.groupStart ? "message-sender truncate" : "visually-hidden"} title={message.mine ? undefined : message.sender.npub}>
             {message.mine ? "You" : profileName(message.sender)}
           </span>
           <time className="message-time" dateTime={isoTime(message.created_at)} title={fullTime(message.created_at)}>
             {messageTime(message.created_at, now)}
           </time>
+          <CopyMessageButton text={message.text} />
           {reactable && (
             <AddReactionButton ref={addReaction} open={pickerOpen} controls={pickerId} onToggle={() => setPickerOpen((open) => !open)} />
           )}
         </p>
-        <p className="message-text">{message.text}</p>
+        <MessageText text={message.text} onOpenLink={onOpenLink} />
         <Reactions
           chatId={chatId}
           messageId={message.id}
@@ -64,7 +80,11 @@ function TextMessage({ ref, index, chatId, message, now, canReact }: MessageItem
           onClosePicker={closePicker}
         />
         {message.status === "pending" && <p className="message-status">Sending…</p>}
-        {message.status === "sent" && <p className="message-status">Sent</p>}
+        {message.status === "sent" && (
+          <p className="message-status" title="A relay accepted this message">
+            Sent
+          </p>
+        )}
         {message.status === "failed" && (
           <div className="message-status message-failed">
             <span title={message.error ?? undefined}>Failed</span>

@@ -1,0 +1,86 @@
+import type { Page } from "@playwright/test";
+import { expect, test, signUp } from "./host.js";
+
+const log = (page: Page) => page.getByRole("log", { name: "Messages" });
+
+async function send(page: Page, text: string): Promise<void> {
+  const composer = page.getByRole("textbox", { name: "Message" });
+  await composer.fill(text);
+  await composer.press("Enter");
+}
+
+const LINK = "https://example.org/reading/flow?from=bob#top";
+const BURST = 12;
+
+test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_latest_and_the_count_in_the_title", async ({ browser, newHost }) => {
+  test.setTimeout(120_000);
+  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
+  const aliceContext = await browser.newContext({ viewport: { width: 1100, height: 650 } });
+  const alice = await aliceContext.newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await signUp(alice, aliceHost.url);
+  const bobNpub = await signUp(bob, bobHost.url);
+
+  // A direct chat both are in, then a group Alice stays in while Bob writes in the direct chat.
+  await alice.getByRole("button", { name: "New chat" }).click();
+  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
+  await alice.getByRole("button", { name: "Start chat" }).click();
+  await expect(alice.getByRole("dialog", { name: "New chat" })).toBeHidden({ timeout: 15_000 });
+  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+  await send(alice, "hi bob");
+  await expect(log(bob).getByText("hi bob")).toBeVisible({ timeout: 15_000 });
+
+  await alice.getByRole("button", { name: "New group" }).click();
+  const newGroup = alice.getByRole("dialog", { name: "New group" });
+  await newGroup.getByRole("textbox", { name: "Group name" }).fill("Elsewhere");
+  await newGroup.getByRole("textbox", { name: "Member npub" }).fill(bobNpub);
+  await newGroup.getByRole("button", { name: "Add member" }).click();
+  await newGroup.getByRole("button", { name: "Create group" }).click();
+  await expect(newGroup).toBeHidden({ timeout: 20_000 });
+  await expect(alice.getByRole("heading", { name: "Elsewhere" })).toBeVisible();
+
+  await send(bob, `have a look: ${LINK}.`);
+  for (let i = 1; i < BURST; i++) await send(bob, `note ${i}\nsecond line\nthird line`);
+  await expect(log(bob).getByText("Sent")).toHaveCount(BURST, { timeout: 30_000 });
+  await expect(alice).toHaveTitle(`(${BURST}) Burrow`, { timeout: 15_000 });
+
+  // Opening the chat: at the divider above the first unread message; everything is read now.
+  await alice.getByRole("list", { name: "Chats" }).getByRole("button", { name: /^npub1/ }).click();
+  const divider = log(alice).getByText(`${BURST} new messages`);
+  await expect(divider).toBeInViewport();
+  await expect(alice).toHaveTitle("Burrow");
+  // Bob's burst is one group: his name once, then only the messages.
+  await expect(log(alice).locator(".message-theirs:not(.message-continued)")).toHaveCount(1);
+  await expect(log(alice).locator(".message-continued").first()).toBeVisible();
+
+  // A link shows its full address and opens outside the app only when confirmed.
+  await aliceContext.route("https://example.org/**", (route) => route.fulfill({ contentType: "text/plain", body: "outside" }));
+  const link = log(alice).getByRole("link", { name: LINK });
+  await expect(link).toHaveAttribute("href", LINK);
+  await link.click();
+  const confirm = alice.getByRole("dialog", { name: "Open link?" });
+  await expect(confirm).toContainText(LINK);
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirm).toBeHidden();
+  expect(aliceContext.pages()).toHaveLength(1);
+  await link.click();
+  const popup = aliceContext.waitForEvent("page");
+  await alice.getByRole("dialog", { name: "Open link?" }).getByRole("button", { name: "Open link" }).click();
+  const opened = await popup;
+  await expect.poll(() => opened.url()).toBe(LINK);
+  expect(await opened.evaluate(() => window.opener)).toBeNull();
+  await opened.close();
+
+  // Scrolled up, new arrivals are counted on Jump to latest.
+  await log(alice).evaluate((el) => el.scrollTo({ top: 0 }));
+  const jump = alice.getByRole("button", { name: /^Jump to latest/ });
+  await expect(jump).toBeVisible();
+  await send(bob, "are you there?");
+  await send(bob, "hello?");
+  await expect(jump).toHaveAccessibleName("Jump to latest 2 new", { timeout: 15_000 });
+  await expect(log(alice).getByText("Today")).toBeVisible();
+  await jump.click();
+  await expect(log(alice).getByText("hello?")).toBeInViewport();
+  await expect(jump).toBeHidden();
+  await expect(alice).toHaveTitle("Burrow");
+});
