@@ -15,7 +15,7 @@ const BURST = 12;
 test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_latest_and_the_count_in_the_title", async ({ browser, newHost }) => {
   test.setTimeout(120_000);
   const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const aliceContext = await browser.newContext({ viewport: { width: 1100, height: 650 } });
+  const aliceContext = await browser.newContext({ viewport: { width: 1100, height: 650 }, permissions: ["clipboard-read", "clipboard-write"] });
   const alice = await aliceContext.newPage();
   const bob = await (await browser.newContext()).newPage();
   await signUp(alice, aliceHost.url);
@@ -42,6 +42,7 @@ test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_lat
   await send(bob, `have a look: ${LINK}.`);
   for (let i = 1; i < BURST; i++) await send(bob, `note ${i}\nsecond line\nthird line`);
   await expect(log(bob).getByText("Sent")).toHaveCount(BURST, { timeout: 30_000 });
+  await expect(log(bob).getByText("Sent").first()).toHaveAttribute("title", "A relay accepted this message");
   await expect(alice).toHaveTitle(`(${BURST}) Burrow`, { timeout: 15_000 });
 
   // Opening the chat: at the divider above the first unread message; everything is read now.
@@ -83,4 +84,29 @@ test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_lat
   await expect(log(alice).getByText("hello?")).toBeInViewport();
   await expect(jump).toBeHidden();
   await expect(alice).toHaveTitle("Burrow");
+
+  // Copy puts a message's text on the clipboard; its text runs in its own direction.
+  const newest = log(alice).locator(".message").filter({ hasText: "hello?" });
+  await expect(newest.locator(".message-text")).toHaveAttribute("dir", "auto");
+  await newest.getByRole("button", { name: "Copy" }).click();
+  await expect(newest.getByRole("button", { name: "Copied" })).toBeVisible();
+  expect(await alice.evaluate(() => navigator.clipboard.readText())).toBe("hello?");
+
+  // The messages' buttons are one tab stop; arrow keys move between them.
+  await log(alice).focus();
+  await alice.keyboard.press("Tab");
+  const inList = () => log(alice).evaluate((el) => el.contains(document.activeElement) && document.activeElement !== el);
+  const focused = () => alice.evaluate(() => document.activeElement?.outerHTML ?? "");
+  expect(await inList()).toBe(true);
+  const first = await focused();
+  expect(first).toContain("data-roving");
+  await alice.keyboard.press("ArrowRight");
+  expect(await inList()).toBe(true);
+  expect(await focused()).not.toBe(first);
+  // Tab leaves the buttons: what follows in the list is a link at most, never another message's button.
+  for (let i = 0; i < 10 && (await inList()); i++) {
+    await alice.keyboard.press("Tab");
+    if (await inList()) expect(await focused()).not.toContain("data-roving");
+  }
+  expect(await inList()).toBe(false);
 });
