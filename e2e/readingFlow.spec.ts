@@ -110,3 +110,33 @@ test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_lat
   }
   expect(await inList()).toBe(false);
 });
+
+test("older_history_loads_as_the_reader_scrolls_up_with_no_button", async ({ browser, newHost }) => {
+  test.setTimeout(120_000);
+  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
+  const alice = await (await browser.newContext()).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  await signUp(alice, aliceHost.url);
+  const bobNpub = await signUp(bob, bobHost.url);
+  await alice.getByRole("button", { name: "New chat" }).click();
+  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
+  await alice.getByRole("button", { name: "Start chat" }).click();
+  await expect(alice.getByRole("dialog", { name: "New chat" })).toBeHidden({ timeout: 15_000 });
+  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+
+  // More than a page (50), read as they arrive in the open chat.
+  const count = 60;
+  for (let i = 0; i < count; i++) await send(bob, `history ${i}`);
+  await expect(log(alice).getByText(`history ${count - 1}`, { exact: true })).toBeVisible({ timeout: 30_000 });
+  await alice.getByRole("button", { name: "Close chat" }).click();
+  await alice.getByRole("list", { name: "Chats" }).getByRole("button", { name: /^npub1/ }).click();
+  await expect(log(alice).getByText(`history ${count - 1}`, { exact: true })).toBeInViewport();
+  await expect(log(alice).getByRole("button", { name: /older/i })).toHaveCount(0);
+
+  const oldest = log(alice).getByText("history 0", { exact: true });
+  await expect(oldest).toHaveCount(0);
+  await expect(async () => {
+    await log(alice).evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect(oldest).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+});
