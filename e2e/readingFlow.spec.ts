@@ -139,4 +139,11 @@ test("older_history_loads_as_the_reader_scrolls_up_with_no_button", async ({ bro
     await log(alice).evaluate((el) => el.scrollTo({ top: 0 }));
     await expect(oldest).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
+
+  // A first page too short to scroll loads older pages by itself until the history ends.
+  await alice.setViewportSize({ width: 1100, height: 4_200 });
+  await alice.getByRole("button", { name: "Close chat" }).click();
+  await alice.getByRole("list", { name: "Chats" }).getByRole("button", { name: /^npub1/ }).click();
+  await expect(oldest).toBeVisible({ timeout: 15_000 });
+  expect(await log(alice).evaluate((el) => el.scrollHeight <= el.clientHeight)).toBe(true);
 });
