@@ -49,8 +49,7 @@ export function layoutMessages(messages: readonly MessageView[], firstUnreadId: 
       message.kind === "text" &&
       previous.kind === "text" &&
       previous.sender.pubkey === message.sender.pubkey &&
-      message.created_at - previous.created_at <= GROUP_GAP_SECONDS &&
-      message.created_at >= previous.created_at;
+      message.created_at - previous.created_at <= GROUP_GAP_SECONDS;
     previous = message;
     return { day: sameDay ? null : dayLabel(message.created_at, nowMs), newDivider, groupStart: !continues };
   });

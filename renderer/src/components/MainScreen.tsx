@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react"
 import type { AppState, ProfileView } from "../../../shared/state";
 import { useDesktopNotifications } from "../hooks/useDesktopNotifications";
 import { useDispatch } from "../hooks/useDispatch";
+import { windowTitle } from "../windowTitle";
 import { AgentButton } from "./AgentButton";
 import { AppHeader } from "./AppHeader";
 import { ChatList } from "./ChatList";
@@ -14,7 +15,6 @@ import { NewChatDialog } from "./NewChatDialog";
 import { NewGroupDialog } from "./NewGroupDialog";
 import { SettingsPage } from "./SettingsPage";
 import { SyncProgress } from "./SyncProgress";
-import { windowTitle } from "../windowTitle";
 
 /** `connected`: the page reaches the core; while it does not, the last state is shown but not its network status. */
 export function MainScreen({ state, npub, pubkey, connected }: { state: AppState; npub: string; pubkey: string; connected: boolean }) {
@@ -45,7 +45,13 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   useEffect(() => {
     document.title = title;
   }, [title]);
-  useEffect(() => () => void (document.title = "Burrow"), []);
+  // Logged out, the title drops the count.
+  useEffect(
+    () => () => {
+      document.title = "Burrow";
+    },
+    [],
+  );
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
   useDesktopNotifications((chatId) => {
     setView("home");

@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { MessageView } from "../../../shared/state";
 import { profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
@@ -133,7 +133,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
         aria-live="off"
         tabIndex={0}
         className="message-list"
-        onKeyDown={(event: KeyboardEvent<HTMLDivElement>) => onRovingKeyDown(event)}
+        onKeyDown={onRovingKeyDown}
         onScroll={(event) => {
           const el = event.currentTarget;
           atEnd.current = distanceFromEnd(el) <= AT_END_PX;
