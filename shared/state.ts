@@ -186,6 +186,10 @@ export interface OpenChatState {
   loading_older: boolean;
   /** The message to scroll to and highlight (opened from a search result, or asked for by FocusMessage); the window holds it. */
   focus_message_id: string | null;
+  /** The oldest message that was unread when the chat was opened ("N new messages" sits above it); kept while it stays open. */
+  first_unread_id: string | null;
+  /** How many messages were unread when the chat was opened. */
+  unread_at_open: number;
 }
 
 export interface KeyPackageState {

@@ -150,6 +150,8 @@ describe("direct chats over the embedded relay", () => {
       restored.state.open_chat!.messages.map((m) => m.text),
       ["hello bob", "hi alice\nsecond line", "are you there?"],
     );
+    assert.equal(restored.state.open_chat!.first_unread_id, restored.state.open_chat!.messages[2]!.id, "the divider sits above the message unread at opening");
+    assert.equal(restored.state.open_chat!.unread_at_open, 1);
     await bob.dispatch({ type: "SendMessage", chat_id: chatId, text: "after restart" });
     await waitForState(alice, (s) => s.open_chat?.messages.some((m) => m.text === "after restart") ?? false, 10_000);
   });

@@ -318,6 +318,25 @@ test("chat_summaries_show_the_last_chat_message_and_count_unread_from_others", (
   assert.equal(store.listChatSummaries()[1]?.unread, 1);
 });
 
+test("first_unread_is_the_oldest_unread_message_from_others_and_counts_the_window_from_it", (t) => {
+  const store = openStore(t);
+  store.upsertGroup(group("dm", { kind: "direct", peer: PEER, members: [ME, PEER] }));
+  store.insertMessage(message("read", "dm", 10, { sender: PEER }));
+  store.markRead("dm");
+  assert.equal(store.firstUnread("dm"), null);
+  store.transaction(() => {
+    store.insertMessage(message("mine", "dm", 20, { sender: ME }));
+    store.insertMessage(message("late", "dm", 40, { sender: PEER }));
+    // Arrives after "late" but was written before it: it is the first in the chat's order.
+    store.insertMessage(message("early", "dm", 30, { sender: PEER }));
+    store.insertMessage(message("reaction", "dm", 50, { sender: PEER, kind: 7, content: "+" }));
+  });
+  assert.deepEqual(store.firstUnread("dm"), { id: "early", unread: 2, window: 2 });
+  store.markRead("dm");
+  assert.equal(store.firstUnread("dm"), null);
+  assert.equal(store.firstUnread("missing"), null);
+});
+
 test("mark_processed_reports_first_sight_and_prune_forgets_old_events", (t) => {
   const store = openStore(t);
   assert.equal(store.isProcessed("e1"), false);

@@ -161,6 +161,18 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind NOT IN (${CHANGE_KINDS}) AND (created_at, seq) < (?, ?)
        ORDER BY created_at DESC, seq DESC LIMIT ?`,
     ),
+    firstUnread: db.prepare<[string, string, string], { id: string; created_at: number; seq: number }>(
+      `SELECT id, created_at, seq FROM messages
+       WHERE group_id = ? AND kind = 9 AND sender <> ? AND seq > (SELECT last_read_seq FROM groups WHERE id = ?)
+       ORDER BY created_at, seq LIMIT 1`,
+    ),
+    unreadCount: db.prepare<[string, string, string], { count: number }>(
+      `SELECT count(*) AS count FROM messages
+       WHERE group_id = ? AND kind = 9 AND sender <> ? AND seq > (SELECT last_read_seq FROM groups WHERE id = ?)`,
+    ),
+    countFrom: db.prepare<[string, number, number], { count: number }>(
+      "SELECT count(*) AS count FROM messages WHERE group_id = ? AND kind <> 7 AND (created_at, seq) >= (?, ?)",
+    ),
     reactions: db.prepare<[string], RawMessage>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind = 7 ORDER BY seq`),
     messageChanges: db.prepare<[string], RawMessage>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = ? AND kind IN (5, 1009) ORDER BY created_at, seq`,
@@ -473,6 +485,20 @@ export class AccountStore {
     const has_older = raws.length > limit;
     const messages = raws.slice(0, limit).reverse().map(toMessage);
     return { messages, has_older };
+  }
+
+  /**
+   * The oldest unread message and how many are unread (as the chat summaries count them), and
+   * how many messages of listMessages' pages run from it to the newest: a window of that limit shows it.
+   */
+  firstUnread(groupId: string): { id: string; unread: number; window: number } | null {
+    const first = this.statements.firstUnread.get(groupId, this.pubkey, groupId);
+    if (first === undefined) return null;
+    return {
+      id: first.id,
+      unread: this.statements.unreadCount.get(groupId, this.pubkey, groupId)?.count ?? 0,
+      window: this.statements.countFrom.get(groupId, first.created_at, first.seq)?.count ?? 0,
+    };
   }
 
   /** The group's reactions (kind 7), oldest first; pages of listMessages leave them out. */

@@ -13,11 +13,12 @@ import { initialState } from "../../state/appState.js";
 import { AccountContext } from "../../state/context.js";
 import { AccountStore } from "../../storage/accountStore.js";
 import { tempDir } from "../../testing.js";
-import { Projection } from "./projection.js";
+import { Projection, UNREAD_WINDOW_MAX } from "./projection.js";
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-async function chatWithMessages(count: number) {
+/** `read`: how many of the oldest messages were read; the messages are from `from` (ourselves when absent). */
+async function chatWithMessages(count: number, options: { from?: string; read?: number } = {}) {
   const dir = await tempDir();
   const keys = generateKeys();
   const state = initialState({ kind: "plain_file", notice: null }, true, "");
@@ -40,8 +41,13 @@ async function chatWithMessages(count: number) {
   const registry = new ChatRegistry(ctx, () => undefined);
   const created = await createGroup({ creatorPubkey: keys.pubkey, members: [], name: "Paged", relays: [] });
   const chatId = await registry.add({ state: created.state, kind: "group", peer: null, relays: [], createdAt: 1_000 });
+  const insert = (i: number): void => {
+    const sender = options.from ?? keys.pubkey;
+    store.insertMessage({ id: i.toString(16).padStart(64, "0"), group_id: chatId, sender, kind: CHAT_MESSAGE_KIND, content: `m${i}`, tags: [], created_at: 1_000 + i, status: sender === keys.pubkey ? "sent" : "received" });
+  };
   for (let i = 0; i < count; i++) {
-    store.insertMessage({ id: i.toString(16).padStart(64, "0"), group_id: chatId, sender: keys.pubkey, kind: CHAT_MESSAGE_KIND, content: `m${i}`, tags: [], created_at: 1_000 + i, status: "sent" });
+    insert(i);
+    if (i + 1 === options.read) store.markRead(chatId);
   }
   const projection = new Projection(ctx, registry);
   const close = async () => {
@@ -50,7 +56,7 @@ async function chatWithMessages(count: number) {
     store.close();
     await dir.remove();
   };
-  return { state, chatId, projection, close };
+  return { state, store, chatId, projection, insert, close };
 }
 
 test("loading_older_is_set_while_the_older_page_is_read_and_cleared_when_it_is_in_the_state", async () => {
@@ -86,6 +92,57 @@ test("older_messages_of_a_chat_that_is_not_open_are_refused_and_nothing_loads", 
     const reply = projection.loadOlder(chatId);
     assert.equal(reply.ok, false);
     assert.equal(state.open_chat, null);
+  } finally {
+    await close();
+  }
+});
+
+const id = (i: number): string => i.toString(16).padStart(64, "0");
+
+test("opening_a_chat_grows_its_window_to_the_first_unread_message_and_keeps_the_divider_while_open", async () => {
+  const peer = generateKeys().pubkey;
+  const { state, store, chatId, projection, insert, close } = await chatWithMessages(50, { from: peer, read: 10 });
+  try {
+    projection.open(chatId);
+    await nextTurn();
+    const open = state.open_chat!;
+    assert.equal(open.first_unread_id, id(10));
+    assert.equal(open.unread_at_open, 40);
+    assert.equal(open.messages.length, 41, "the page of 20 grew to the first unread and one before it");
+    assert.equal(open.messages[1]?.id, id(10));
+    assert.equal(state.chats[0]?.unread, 0);
+    assert.equal(store.listChatSummaries()[0]?.unread, 0, "opening still marks everything read");
+
+    // A message arriving in the open chat is read at once; the divider stays where it was.
+    insert(50);
+    store.markRead(chatId);
+    projection.open(chatId);
+    await nextTurn();
+    assert.equal(state.open_chat?.first_unread_id, id(10));
+    assert.equal(state.open_chat?.unread_at_open, 40);
+    assert.equal(state.open_chat?.messages.at(-1)?.id, id(50));
+
+    projection.close();
+    projection.open(chatId);
+    await nextTurn();
+    assert.equal(state.open_chat?.first_unread_id, null, "reopened with nothing unread");
+    assert.equal(state.open_chat?.unread_at_open, 0);
+    assert.equal(state.open_chat?.messages.length, 20);
+  } finally {
+    await close();
+  }
+});
+
+test("the_window_grown_for_unread_messages_is_bounded", async () => {
+  const peer = generateKeys().pubkey;
+  const { state, chatId, projection, close } = await chatWithMessages(UNREAD_WINDOW_MAX + 50, { from: peer });
+  try {
+    projection.open(chatId);
+    await nextTurn();
+    assert.equal(state.open_chat?.messages.length, UNREAD_WINDOW_MAX);
+    assert.equal(state.open_chat?.has_older, true);
+    assert.equal(state.open_chat?.first_unread_id, id(0), "the divider shows once the reader scrolls up to it");
+    assert.equal(state.open_chat?.unread_at_open, UNREAD_WINDOW_MAX + 50);
   } finally {
     await close();
   }

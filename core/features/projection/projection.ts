@@ -13,8 +13,20 @@ import { refuseWith } from "../../state/requests.js";
 import type { MessageRow } from "../../storage/accountStore.js";
 import { messageChanges, messageText, nameOf, reactionViews, replyQuote, systemText } from "./views.js";
 
+/** The most messages a chat opens with to show its first unread one; older ones load as the reader scrolls up. */
+export const UNREAD_WINDOW_MAX = 300;
+
+interface OpenWindow {
+  chatId: string;
+  limit: number;
+  firstUnreadId: string | null;
+  unreadAtOpen: number;
+  /** The message to show and highlight (a search result, a quoted message). */
+  focus: string | null;
+}
+
 export class Projection {
-  private openWindow: { chatId: string; limit: number; focus: string | null } | null = null;
+  private openWindow: OpenWindow | null = null;
   private scheduled = false;
 
   constructor(
@@ -30,7 +42,19 @@ export class Projection {
   open(chatId: string, messageId?: string): DispatchReply {
     if (!this.registry.has(chatId)) return refuseWith(this.ctx, "chat_not_found");
     const holding = messageId === undefined ? null : this.windowHolding(chatId, messageId);
-    this.openWindow = { chatId, limit: holding ?? this.ctx.timings.messagePageSize, focus: holding === null ? null : (messageId ?? null) };
+    // Opening the open chat again keeps its window and its "new messages" divider.
+    if (this.openWindow?.chatId !== chatId) {
+      const pageSize = this.ctx.timings.messagePageSize;
+      const unread = this.ctx.store.firstUnread(chatId);
+      // One message of context above the divider when it fits.
+      const limit = unread ? Math.max(pageSize, Math.min(unread.window + 1, UNREAD_WINDOW_MAX)) : pageSize;
+      this.openWindow = { chatId, limit, firstUnreadId: unread?.id ?? null, unreadAtOpen: unread?.unread ?? 0, focus: null };
+    }
+    // Opened at a message (a search result): the window reaches back to it, and it is the one shown.
+    if (holding !== null) {
+      this.openWindow.limit = Math.max(this.openWindow.limit, holding);
+      this.openWindow.focus = messageId ?? null;
+    }
     this.ctx.store.markRead(chatId);
     this.refresh();
     return { ok: true };
@@ -218,6 +242,8 @@ export class Projection {
               // The page read just now holds every older message asked for.
               loading_older: false,
               focus_message_id: window.focus,
+              first_unread_id: window.firstUnreadId,
+              unread_at_open: window.unreadAtOpen,
             }
           : null;
     });

@@ -119,6 +119,8 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
           canReact={!chat.left}
           focusId={chat.focus_message_id}
           onCompose={compose}
+          firstUnreadId={chat.first_unread_id}
+          unreadAtOpen={chat.unread_at_open}
         />
         {group && membersOpen && <MembersPanel id={panelId} chat={chat} me={me} updating={updatingGroup} outcomes={outcomes} />}
       </div>

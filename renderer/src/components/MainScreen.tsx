@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react"
 import type { AppState, ProfileView } from "../../../shared/state";
 import { useDesktopNotifications } from "../hooks/useDesktopNotifications";
 import { useDispatch } from "../hooks/useDispatch";
+import { windowTitle } from "../windowTitle";
 import { AgentButton } from "./AgentButton";
 import { AppHeader } from "./AppHeader";
 import { ChatList } from "./ChatList";
@@ -44,6 +45,17 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
     focusComposerAfterDialog.current = false;
     composer.current?.focus();
   }, [newChatOpen, newGroupOpen]);
+  const title = windowTitle(state.chats);
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  // Logged out, the title drops the count.
+  useEffect(
+    () => () => {
+      document.title = "Burrow";
+    },
+    [],
+  );
   const openChat = useCallback((chatId: string) => void dispatch({ type: "OpenChat", chat_id: chatId }), [dispatch]);
   useEffect(() => {
     const openSwitcher = (event: KeyboardEvent): void => {

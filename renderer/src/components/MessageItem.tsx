@@ -3,6 +3,10 @@ import type { MessageView, ReplyQuote } from "../../../shared/state";
 import { fullTime, isoTime, messageTime, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { ConfirmDialog } from "./ConfirmDialog";
+import type { MessageRowLayout } from "../messageLayout";
+import { CopyMessageButton } from "./CopyMessageButton";
+import { MessageRowHeading } from "./MessageRowHeading";
+import { MessageText } from "./MessageText";
 import { AddReactionButton, Reactions } from "./Reactions";
 
 interface MessageItemProps {
@@ -17,21 +21,26 @@ interface MessageItemProps {
   onCompose: (mode: "reply" | "edit", message: MessageView) => void;
   /** Show the message a reply quotes. */
   onJump: (messageId: string) => void;
-  /** The message a quote was followed to. */
+  /** The message a quote or a search result was followed to. */
   highlighted?: boolean;
+  layout: MessageRowLayout;
+  unreadAtOpen: number;
+  onOpenLink: (url: string) => void;
 }
 
-export function MessageItem({ ref, index, chatId, message, now, canReact, onCompose, onJump, highlighted }: MessageItemProps) {
+export function MessageItem(props: MessageItemProps) {
+  const { ref, index, message, layout, unreadAtOpen } = props;
   if (message.kind === "system") {
     return (
       <div ref={ref} data-index={index} className="virtual-row message message-system">
+        <MessageRowHeading layout={layout} unreadAtOpen={unreadAtOpen} />
         <p className="system-line" title={fullTime(message.created_at)}>
           {message.text}
         </p>
       </div>
     );
   }
-  return <TextMessage ref={ref} index={index} chatId={chatId} message={message} now={now} canReact={canReact} onCompose={onCompose} onJump={onJump} highlighted={highlighted} />;
+  return <TextMessage {...props} />;
 }
 
 function quoteText(quote: ReplyQuote): string {
@@ -40,7 +49,7 @@ function quoteText(quote: ReplyQuote): string {
   return quote.excerpt;
 }
 
-function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, onJump, highlighted }: MessageItemProps) {
+function TextMessage({ ref, index, chatId, message, now, canReact, layout, unreadAtOpen, onOpenLink, onCompose, onJump, highlighted }: MessageItemProps) {
   const dispatch = useDispatch();
   const errorId = useId();
   const pickerId = useId();
@@ -61,32 +70,35 @@ function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, on
       data-index={index}
       data-message-id={message.id}
       aria-current={highlighted ? "true" : undefined}
-      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${highlighted ? " message-highlighted" : ""}`}
+      className={`virtual-row message ${message.mine ? "message-mine" : "message-theirs"}${layout.groupStart ? "" : " message-continued"}${highlighted ? " message-highlighted" : ""}`}
     >
+      <MessageRowHeading layout={layout} unreadAtOpen={unreadAtOpen} />
       <div className={`bubble bubble-${message.status}`}>
         <p className="message-meta">
-          <span className="message-sender truncate" title={message.mine ? undefined : message.sender.npub}>
+          {/* A message that continues its sender's group shows the name to screen readers only. */}
+          <span className={layout.groupStart ? "message-sender truncate" : "visually-hidden"} title={message.mine ? undefined : message.sender.npub}>
             {message.mine ? "You" : profileName(message.sender)}
           </span>
           <time className="message-time" dateTime={isoTime(message.created_at)} title={fullTime(message.created_at)}>
             {messageTime(message.created_at, now)}
           </time>
           {message.edited && <span className="message-edited">edited</span>}
+          <CopyMessageButton text={message.text} />
           {reactable && (
             <AddReactionButton ref={addReaction} open={pickerOpen} controls={pickerId} onToggle={() => setPickerOpen((open) => !open)} />
           )}
           {reactable && (
-            <button type="button" className="message-action" onClick={() => onCompose("reply", message)}>
+            <button type="button" className="message-action" data-roving="" onClick={() => onCompose("reply", message)}>
               Reply
             </button>
           )}
           {changeable && (
-            <button type="button" className="message-action" onClick={() => onCompose("edit", message)}>
+            <button type="button" className="message-action" data-roving="" onClick={() => onCompose("edit", message)}>
               Edit
             </button>
           )}
           {changeable && (
-            <button type="button" className="message-action" onClick={() => setConfirmDelete(true)}>
+            <button type="button" className="message-action" data-roving="" onClick={() => setConfirmDelete(true)}>
               Delete
             </button>
           )}
@@ -95,6 +107,7 @@ function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, on
           <button
             type="button"
             className={`reply-quote reply-quote-${message.reply_to.state}`}
+            data-roving=""
             aria-label={`Show the message this replies to: ${quoteText(message.reply_to)}`}
             onClick={() => message.reply_to && onJump(message.reply_to.id)}
           >
@@ -102,7 +115,7 @@ function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, on
             <span className="reply-quote-text truncate">{quoteText(message.reply_to)}</span>
           </button>
         )}
-        {message.deleted ? <p className="message-text message-deleted">Message deleted</p> : <p className="message-text">{message.text}</p>}
+        {message.deleted ? <p className="message-text message-deleted">Message deleted</p> : <MessageText text={message.text} onOpenLink={onOpenLink} />}
         <Reactions
           chatId={chatId}
           messageId={message.id}
@@ -113,7 +126,11 @@ function TextMessage({ ref, index, chatId, message, now, canReact, onCompose, on
           onClosePicker={closePicker}
         />
         {message.status === "pending" && <p className="message-status">Sending…</p>}
-        {message.status === "sent" && <p className="message-status">Sent</p>}
+        {message.status === "sent" && (
+          <p className="message-status" title="A relay accepted this message">
+            Sent
+          </p>
+        )}
         {message.status === "failed" && (
           <div className="message-status message-failed">
             <span title={message.error ?? undefined}>Failed</span>

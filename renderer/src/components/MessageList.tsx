@@ -1,11 +1,14 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { MessageView } from "../../../shared/state";
 import { profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { useNow } from "../hooks/useNow";
+import { useRovingFocus } from "../hooks/useRovingFocus";
+import { layoutMessages } from "../messageLayout";
 import { measureShownRow } from "../virtualRows";
 import { MessageItem } from "./MessageItem";
+import { OpenLinkDialog } from "./OpenLinkDialog";
 
 interface MessageListProps {
   chatId: string;
@@ -18,26 +21,32 @@ interface MessageListProps {
   /** The message FocusMessage brought into the window (open_chat.focus_message_id). */
   focusId: string | null;
   onCompose: (mode: "reply" | "edit", message: MessageView) => void;
+  /** The first message unread when the chat was opened: the "new messages" divider sits above it. */
+  firstUnreadId: string | null;
+  unreadAtOpen: number;
 }
 
 const ROW_ESTIMATE_PX = 72;
-/** The older-messages row above the first message; keep in sync with `.older-row` in styles.css. */
+/** The loading row above the first message; keep in sync with `.older-row` in styles.css. */
 const OLDER_ROW_PX = 44;
 /** How close to the top a scroll has to come before older messages are asked for. */
 const LOAD_OLDER_MARGIN_PX = 400;
 /** Within this distance of the bottom the list counts as "at the bottom" and follows new messages. */
 const AT_END_PX = 32;
 
+const distanceFromEnd = (el: HTMLElement): number => el.scrollHeight - el.clientHeight - el.scrollTop;
+
 /**
- * Virtualized, anchored to the end: it opens at the newest message, follows new ones while the
- * reader is at the bottom, and keeps the reader's place when older messages are prepended. Rows
- * are positioned by the virtualizer through the CSSOM (`directDomUpdates`), which `style-src 'self'` allows.
+ * Virtualized, anchored to the end: it opens at the first unread message (else the newest),
+ * follows new ones while the reader is at the bottom, and keeps the reader's place when older
+ * messages are prepended. Rows are positioned by the virtualizer through the CSSOM
+ * (`directDomUpdates`), which `style-src 'self'` allows.
  *
- * Scrolling near the top asks the core for the page before the first message, once per first
- * message. The older-messages row sits in the list's own padding above the first message, so
- * swapping its button for the loading status, or a page arriving, moves no message.
+ * Scrolling near the top, or a first page too short to scroll, asks the core for the page before
+ * the first message, once per first message. The loading row sits in the list's own padding
+ * above the first message, so neither it nor a page arriving moves a message.
  */
-export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusId, onCompose }: MessageListProps) {
+export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact, focusId, onCompose, firstUnreadId, unreadAtOpen }: MessageListProps) {
   const dispatch = useDispatch();
   const now = useNow(60_000);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -46,6 +55,12 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
   const atEnd = useRef(true);
   const viewportHeight = useRef(0);
   const [announcement, setAnnouncement] = useState("");
+  const [awayFromEnd, setAwayFromEnd] = useState(false);
+  /** Messages from others that arrived while the reader was scrolled up. */
+  const [arrivedAway, setArrivedAway] = useState(0);
+  const [linkToOpen, setLinkToOpen] = useState<string | null>(null);
+  const layouts = useMemo(() => layoutMessages(messages, firstUnreadId, now), [messages, firstUnreadId, now]);
+  const onRovingKeyDown = useRovingFocus(scrollRef);
 
   const virtualizer = useVirtualizer({
     count: messages.length,
@@ -73,12 +88,25 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
     const previous = lastSeen.current;
     lastSeen.current = last?.id ?? null;
     if (!last || last.id === previous) return;
-    if (previous === null || last.mine) {
-      // Opening the chat, or our own message: show the newest whatever the reader was doing.
+    if (previous === null) {
+      // Opening the chat: at the "new messages" divider, or at the top of a window that does not reach it yet.
+      if (firstUnreadId !== null && unreadAtOpen > 0) {
+        atEnd.current = false;
+        virtualizer.scrollToIndex(Math.max(messages.findIndex((m) => m.id === firstUnreadId), 0), { align: "start" });
+      } else {
+        virtualizer.scrollToEnd();
+      }
+    } else if (last.mine) {
+      // Our own message: show the newest whatever the reader was doing.
       virtualizer.scrollToEnd();
     } else {
       setAnnouncement(last.kind === "system" ? last.text.slice(0, 200) : `New message from ${profileName(last.sender)}: ${last.text.slice(0, 200)}`);
+      if (!atEnd.current) {
+        const before = messages.findIndex((m) => m.id === previous);
+        setArrivedAway((n) => n + (before === -1 ? 1 : messages.length - 1 - before));
+      }
     }
+    // Only a new newest message moves the list; the other values are read as they are then.
   }, [last, virtualizer]);
 
   // A quoted message: shown at once when in the window, else the core grows the window to it.
@@ -105,13 +133,21 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
   }, [focusId, focusIndex, virtualizer]);
 
   const first = messages[0];
-  const askForOlder = (): void => {
-    if (!hasOlder || loadingOlder || !first) return;
+  const nearTop = (): void => {
+    if (!hasOlder || loadingOlder || !first || olderAskedBefore.current === first.id) return;
     olderAskedBefore.current = first.id;
     void dispatch({ type: "LoadOlderMessages", chat_id: chatId });
   };
-  const nearTop = (): void => {
-    if (first && olderAskedBefore.current !== first.id) askForOlder();
+
+  // A window too short to scroll gets no scroll event: fill it with older pages until it scrolls or the history ends.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (el && el.clientHeight > 0 && el.scrollHeight <= el.clientHeight) nearTop();
+  });
+
+  const jumpToLatest = (): void => {
+    virtualizer.scrollToEnd();
+    setArrivedAway(0);
   };
 
   return (
@@ -123,39 +159,29 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
         aria-live="off"
         tabIndex={0}
         className="message-list"
+        onKeyDown={onRovingKeyDown}
         onScroll={(event) => {
-          const { scrollTop, scrollHeight, clientHeight } = event.currentTarget;
-          atEnd.current = scrollHeight - clientHeight - scrollTop <= AT_END_PX;
-          if (scrollTop < LOAD_OLDER_MARGIN_PX) nearTop();
+          const el = event.currentTarget;
+          atEnd.current = distanceFromEnd(el) <= AT_END_PX;
+          setAwayFromEnd(!atEnd.current);
+          if (atEnd.current) setArrivedAway(0);
+          if (el.scrollTop < LOAD_OLDER_MARGIN_PX) nearTop();
         }}
       >
         {messages.length === 0 && <p className="empty message-empty">No messages yet. Say hello!</p>}
         <div ref={virtualizer.containerRef} className="virtual-sizer">
-          {hasOlder && (
+          {hasOlder && loadingOlder && (
             <div className="virtual-row older-row">
-              {loadingOlder ? (
-                <p role="status" className="busy-status">
-                  <span className="spinner" aria-hidden="true" />
-                  Loading older messages…
-                </p>
-              ) : (
-                <button
-                  type="button"
-                  className="small-button"
-                  onClick={() => {
-                    // The button gives way to the loading status: the reader keeps the focus in the list.
-                    scrollRef.current?.focus({ preventScroll: true });
-                    askForOlder();
-                  }}
-                >
-                  Load older messages
-                </button>
-              )}
+              <p role="status" className="busy-status">
+                <span className="spinner" aria-hidden="true" />
+                Loading older messages…
+              </p>
             </div>
           )}
           {virtualizer.getVirtualItems().map((item) => {
             const message = messages[item.index];
-            if (!message) return null;
+            const layout = layouts[item.index];
+            if (!message || !layout) return null;
             return (
               <MessageItem
                 key={item.key}
@@ -168,15 +194,34 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
                 highlighted={message.id === highlighted}
                 onCompose={onCompose}
                 onJump={jumpTo}
+                layout={layout}
+                unreadAtOpen={unreadAtOpen}
+                onOpenLink={setLinkToOpen}
               />
             );
           })}
         </div>
       </div>
+      {awayFromEnd && (
+        <button type="button" className="jump-latest" onClick={jumpToLatest}>
+          Jump to latest
+          {arrivedAway > 0 && <span className="jump-count">{arrivedAway === 1 ? "1 new" : `${arrivedAway} new`}</span>}
+        </button>
+      )}
       {/* The log is not live: virtualized rows mount while scrolling. New arrivals are announced here instead. */}
       <p role="status" className="visually-hidden">
         {announcement}
       </p>
+      {linkToOpen !== null && (
+        <OpenLinkDialog
+          url={linkToOpen}
+          onCancel={() => setLinkToOpen(null)}
+          onOpen={() => {
+            window.open(linkToOpen, "_blank", "noopener,noreferrer");
+            setLinkToOpen(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -31,6 +31,7 @@ export function Reactions({ chatId, messageId, reactions, canReact, pickerId, pi
           key={reaction.emoji}
           type="button"
           className={reaction.mine ? "reaction reaction-mine" : "reaction"}
+          data-roving=""
           aria-label={chipLabel(reaction)}
           title={reaction.mine ? "You reacted" : undefined}
           disabled={!canReact}
@@ -87,6 +88,7 @@ export function AddReactionButton({ ref, open, controls, onToggle }: AddReaction
       ref={ref}
       type="button"
       className="add-reaction"
+      data-roving=""
       aria-label="Add reaction"
       aria-expanded={open}
       aria-controls={open ? controls : undefined}
