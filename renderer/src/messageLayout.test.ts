@@ -22,6 +22,9 @@ const message = (sender: ProfileView, created_at: number, kind: MessageView["kin
   status: "received",
   error: null,
   reactions: [],
+  edited: false,
+  deleted: false,
+  reply_to: null,
 });
 
 const now = new Date(2026, 5, 10, 12).getTime();
