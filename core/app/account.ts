@@ -36,7 +36,7 @@ export class Account {
   private readonly receiver: Receiver;
   private readonly groupInbox: GroupInbox;
   private readonly inbox: Inbox;
-  private readonly profiles: Profiles;
+  readonly profiles: Profiles;
 
   constructor(base: AccountBase) {
     const ctx = (this.ctx = new AccountContext(base));
@@ -60,7 +60,7 @@ export class Account {
       membershipReplaced: (id) => this.groupInbox.held.clear(id),
     });
     this.inbox = new Inbox(ctx, registry);
-    this.profiles = new Profiles(ctx, registry);
+    this.profiles = new Profiles(ctx, registry, changed);
     this.agent = new Agent(ctx, {
       openOrCreateDirectChat: (peer, step) => this.directChats.openOrCreate(peer, step),
       openChat,
@@ -104,6 +104,7 @@ export class Account {
       s.key_backup_prompt = ctx.store.getMeta<string>(KEY_BACKUP_KEY) === "pending";
     });
     this.agent.start(defaultAgentApiUrl);
+    this.profiles.start();
     ctx.pool.setRelays(relays);
     // The gift-wrap subscription is issued once per connection, so its EOSE means a relay (re)connected:
     // one that came back empty, or was down at the last check, gets our KeyPackage again.

@@ -45,6 +45,8 @@ export const ACCOUNT_ROUTES: Routes = {
     return done();
   },
   DismissKeyBackup: (a) => a.dismissKeyBackup(),
+  SetProfile: (a, x) => a.profiles.set({ name: x.name, about: x.about, picture: x.picture }),
+  SetLoadPictures: (a, x) => a.profiles.setLoadPictures(x.enabled),
 };
 
 /** Hands `action` to its route. */
