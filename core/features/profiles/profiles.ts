@@ -2,7 +2,7 @@
 // chats and invitations (their names and pictures); with "Load profile pictures" on, their pictures.
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
-import type { DispatchReply } from "../../../shared/actions.js";
+import { isPictureUrl, type DispatchReply } from "../../../shared/actions.js";
 import { toUserMessage } from "../../../shared/errors.js";
 import type { OwnProfile } from "../../../shared/state.js";
 import { resumeFrom, type Batch } from "../../chats/receiveBatch.js";
@@ -88,7 +88,7 @@ export class Profiles {
     const text = (value: unknown, max: number): string | null => (typeof value === "string" && value.trim() !== "" ? value.trim().slice(0, max) : null);
     const name = text(fields["display_name"], 100) ?? text(fields["name"], 100);
     const pictureText = text(fields["picture"], 1000);
-    const picture = pictureText && /^https:\/\//.test(pictureText) ? pictureText : null;
+    const picture = pictureText && isPictureUrl(pictureText) ? pictureText : null;
     const createdAt = Math.min(event.created_at, this.ctx.now() + this.ctx.timings.futureSkewSec);
     if (event.pubkey === this.ctx.keys.pubkey) {
       const own = { name: name ?? "", about: text(fields["about"], 500) ?? "", picture, created_at: createdAt };

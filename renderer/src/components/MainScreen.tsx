@@ -47,7 +47,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   });
 
   if (view === "settings") {
-    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} onBack={() => setView("home")} />;
+    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} onBack={() => setView("home")} me={me} profile={state.profile} />;
   }
   const open = state.open_chat;
   const openAgent = open ? (state.chats.find((chat) => chat.id === open.chat_id)?.agent ?? null) : null;

@@ -1,9 +1,10 @@
 import { useId, useState } from "react";
-import type { AgentState, NetworkState, SettingsState } from "../../../shared/state";
+import type { AgentState, NetworkState, OwnProfile, ProfileView, SettingsState } from "../../../shared/state";
 import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
 import { LogoutDialog } from "./LogoutDialog";
 import { NotificationSettings } from "./NotificationSettings";
+import { ProfileSettings } from "./ProfileSettings";
 import { RelaySettings } from "./RelaySettings";
 
 interface SettingsPageProps {
@@ -11,9 +12,11 @@ interface SettingsPageProps {
   network: NetworkState;
   agent: AgentState;
   onBack: () => void;
+  me: ProfileView;
+  profile: OwnProfile | null;
 }
 
-export function SettingsPage({ settings, network, agent, onBack }: SettingsPageProps) {
+export function SettingsPage({ settings, network, agent, onBack, me, profile }: SettingsPageProps) {
   const accountHeadingId = useId();
   const [loggingOut, setLoggingOut] = useState(false);
   return (
@@ -24,6 +27,7 @@ export function SettingsPage({ settings, network, agent, onBack }: SettingsPageP
         </button>
         <h1>Settings</h1>
       </header>
+      <ProfileSettings me={me} profile={profile} loadPictures={settings.load_pictures} />
       <RelaySettings relays={settings.relays} network={network} />
       <AgentSettings agent={agent} chosenUrl={settings.agent_api_url} />
       <NotificationSettings />
