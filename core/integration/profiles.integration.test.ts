@@ -104,6 +104,17 @@ describe("profiles over the embedded relay", () => {
     assert.deepEqual(pictureHits, ["/alice.png"]);
   });
 
+  test("a_core_refuses_pictures_on_this_machine_even_with_the_setting_on", async () => {
+    const bobPicture = pictureUrl.replace("alice.png", "bob.png");
+    await bob.dispatch({ type: "SetProfile", name: "Bob", about: "", picture: bobPicture });
+    await alice.dispatch({ type: "SetLoadPictures", enabled: true });
+    const { state } = await waitForState(alice, (s) => s.chats[0]?.peer?.picture === bobPicture, 10_000);
+    assert.equal(state.chats[0]?.title, "Bob");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(!pictureHits.includes("/bob.png"));
+    assert.equal(alice.snapshot().state.chats[0]?.peer?.picture_data, null);
+  });
+
   test("someone_first_seen_later_with_an_older_profile_is_fetched", async () => {
     // Bob's profile cursor is at Alice's (new) profile; Carol's is an hour older than that.
     await publishAs(carol, Math.floor(Date.now() / 1000) - 3600, JSON.stringify({ name: "Carol Older" }));

@@ -19,6 +19,7 @@ const LOAD_PICTURES_KEY = "load_pictures";
 const AUTHORS_PER_FILTER = 100;
 /** A picture that could not be fetched is tried again after this long. */
 const PICTURE_RETRY_SEC = 24 * 60 * 60;
+const PICTURES_AT_ONCE = 4;
 
 type StoredOwnProfile = OwnProfile & { created_at: number };
 
@@ -29,8 +30,11 @@ const chunks = (people: string[]): string[][] => {
 };
 
 export class Profiles {
-  /** Pictures being fetched now, so each is asked for once. */
-  private readonly fetching = new Set<string>();
+  /** Picture URLs of profiles just received (their rows are stored with the batch). */
+  private readonly wanted = new Set<string>();
+  /** A picture run is on its way; `fetchAgain`: more came up meanwhile. */
+  private fetching = false;
+  private fetchAgain = false;
 
   constructor(
     private readonly ctx: AccountContext,
@@ -45,7 +49,7 @@ export class Profiles {
       s.profile = own ? { name: own.name, about: own.about, picture: own.picture } : null;
       s.settings.load_pictures = load;
     });
-    if (load) this.fetchPictures(this.people());
+    if (load) this.fetchPictures();
   }
 
   private people(): string[] {
@@ -95,7 +99,10 @@ export class Profiles {
       batch.write(() => this.ownFromRelay(own));
     } else {
       batch.write(() => this.ctx.store.upsertProfile({ pubkey: event.pubkey, name, picture, created_at: createdAt }));
-      if (picture && this.ctx.state().settings.load_pictures) this.ctx.later(0, () => this.fetchPicture(picture));
+      if (picture && this.ctx.state().settings.load_pictures) {
+        this.wanted.add(picture);
+        this.ctx.later(0, () => this.fetchPictures());
+      }
     }
     batch.processed(event);
     batch.cursor(PROFILE_CURSOR, event.created_at);
@@ -137,34 +144,62 @@ export class Profiles {
     this.ctx.update((s) => {
       s.settings.load_pictures = enabled;
     });
-    if (enabled) this.fetchPictures(this.people());
+    if (enabled) this.fetchPictures();
     this.changed();
     return { ok: true };
   }
 
-  private fetchPictures(people: string[]): void {
-    for (const row of this.ctx.store.getProfiles(people).values()) if (row.picture) this.fetchPicture(row.picture);
-  }
-
-  private fetchPicture(url: string): void {
-    if (!this.ctx.live() || !this.ctx.state().settings.load_pictures || this.fetching.has(url)) return;
-    const cached = this.ctx.store.getPicture(url);
-    if (cached && (cached.data !== null || cached.at + PICTURE_RETRY_SEC > this.ctx.now())) return;
-    this.fetching.add(url);
+  /**
+   * Fetches the pictures not stored yet (or whose fetch failed a while ago) in one run; a run is
+   * never replaced by a newer one (that would fetch its pictures again): what comes up meanwhile
+   * waits for the next run.
+   */
+  private fetchPictures(): void {
+    if (!this.ctx.live() || !this.ctx.state().settings.load_pictures) return;
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return;
+    }
+    const urls = new Set(this.wanted);
+    this.wanted.clear();
+    for (const row of this.ctx.store.getProfiles(this.people()).values()) if (row.picture) urls.add(row.picture);
+    const due = [...urls].filter((url) => {
+      const stored = this.ctx.store.getPicture(url);
+      return !stored || (stored.data === null && stored.at + PICTURE_RETRY_SEC <= this.ctx.now());
+    });
+    if (due.length === 0) return;
+    this.fetching = true;
     const options = { timeoutMs: this.ctx.timings.pictureFetchMs, allowLoopback: this.ctx.timings.pictureAllowLoopback };
-    fetchPicture(url, options).then(
-      (data) => this.pictureDone(url, data),
-      (error: unknown) => {
-        this.ctx.log({ event: "picture_refused", error: error instanceof Error ? error.message : String(error) });
-        this.pictureDone(url, null);
+    const finished = (): void => {
+      this.fetching = false;
+      if (this.fetchAgain) {
+        this.fetchAgain = false;
+        this.fetchPictures();
+      }
+    };
+    this.ctx.run(
+      "picture_fetch",
+      async () => {
+        const fetched: [string, string | null][] = [];
+        for (let i = 0; i < due.length; i += PICTURES_AT_ONCE) {
+          const some = due.slice(i, i + PICTURES_AT_ONCE);
+          const results = await Promise.allSettled(some.map((url) => fetchPicture(url, options)));
+          results.forEach((result, j) => {
+            if (result.status === "rejected") this.ctx.log({ event: "picture_refused", error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+            fetched.push([some[j] ?? "", result.status === "fulfilled" ? result.value : null]);
+          });
+        }
+        return fetched;
+      },
+      {
+        apply: (fetched) => {
+          const at = this.ctx.now();
+          for (const [url, data] of fetched) this.ctx.store.savePicture(url, data, at);
+          if (fetched.some(([, data]) => data !== null)) this.changed();
+          finished();
+        },
+        fail: finished,
       },
     );
-  }
-
-  private pictureDone(url: string, data: string | null): void {
-    this.fetching.delete(url);
-    if (!this.ctx.live()) return;
-    this.ctx.store.savePicture(url, data, this.ctx.now());
-    if (data !== null) this.changed();
   }
 }
