@@ -9,7 +9,7 @@ test("loopback_private_and_link_local_addresses_are_refused", () => {
   for (const address of ["127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255"]) {
     assert.equal(isPublicAddress(address), false, address);
   }
-  for (const address of ["::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "[::1]", "fe80::1%eth0"]) assert.equal(isPublicAddress(address), false, address);
+  for (const address of ["::1", "::", "::127.0.0.1", "::a00:1", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "[::1]", "fe80::1%eth0"]) assert.equal(isPublicAddress(address), false, address);
 });
 
 test("ipv4_mapped_ipv6_is_judged_as_its_ipv4_address", () => {

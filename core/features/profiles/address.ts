@@ -20,7 +20,7 @@ for (const [net, prefix] of [
   ["240.0.0.0", 4],
 ] as const) NOT_PUBLIC.addSubnet(net, prefix, "ipv4");
 for (const [net, prefix] of [
-  ["::", 127],
+  ["::", 96],
   ["64:ff9b::", 96],
   ["100::", 64],
   ["2001:db8::", 32],

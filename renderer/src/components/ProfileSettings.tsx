@@ -27,6 +27,11 @@ export function ProfileSettings({ me, profile, loadPictures }: ProfileSettingsPr
   const aboutError = about.trim().length > MAX_PROFILE_ABOUT_LENGTH ? `At most ${MAX_PROFILE_ABOUT_LENGTH} characters` : null;
   const pictureError = touched && pictureUrl !== "" && !isPictureUrl(pictureUrl) ? "Enter a URL starting with https:// or http://" : null;
 
+  const edited = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setSaved(false);
+  };
+
   const submit = async (event: FormEvent<HTMLFormElement>): Promise<void> => {
     event.preventDefault();
     setTouched(true);
@@ -45,18 +50,9 @@ export function ProfileSettings({ me, profile, loadPictures }: ProfileSettingsPr
         <span className="truncate">{profile?.name || "No name set"}</span>
       </div>
       <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="Name" value={name} onChange={(v) => {
-            setName(v);
-            setSaved(false);
-          }} error={nameError} maxLength={MAX_PROFILE_NAME_LENGTH + 20} />
-        <Field label="About" value={about} onChange={(v) => {
-            setAbout(v);
-            setSaved(false);
-          }} error={aboutError} rows={3} />
-        <Field label="Picture URL" kind="url" value={picture} onChange={(v) => {
-            setPicture(v);
-            setSaved(false);
-          }} error={pictureError} placeholder="https://" />
+        <Field label="Name" value={name} onChange={edited(setName)} error={nameError} />
+        <Field label="About" value={about} onChange={edited(setAbout)} error={aboutError} rows={3} />
+        <Field label="Picture URL" kind="url" value={picture} onChange={edited(setPicture)} error={pictureError} placeholder="https://" />
         <div className="row">
           <button type="submit" className="primary" disabled={saving}>
             {saving ? "Saving…" : "Save profile"}
