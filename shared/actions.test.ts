@@ -92,3 +92,25 @@ test("unit: parse_action_bounds_replies_edits_deletions_and_focus", () => {
     assert.equal(actionTag({ type, chat_id: chat, message_id: message }), `${type}(abababab, cdcdcdcd)`);
   }
 });
+
+test("set_profile_is_bounded_and_pictures_are_http_urls", () => {
+  assert.deepEqual(parseAction({ type: "SetProfile", name: " Alice ", about: "hi", picture: "https://example.org/a.png?s=1" }), {
+    ok: true,
+    action: { type: "SetProfile", name: "Alice", about: "hi", picture: "https://example.org/a.png?s=1" },
+  });
+  assert.deepEqual(parseAction({ type: "SetProfile", name: "A", about: "", picture: "" }), { ok: true, action: { type: "SetProfile", name: "A", about: "", picture: null } });
+  const refused = (raw: unknown): string => {
+    const parsed = parseAction(raw);
+    assert.equal(parsed.ok, false);
+    return (parsed as { error: string }).error;
+  };
+  assert.match(refused({ type: "SetProfile", name: "x".repeat(101), about: "", picture: null }), /at most 100/);
+  assert.match(refused({ type: "SetProfile", name: "", about: "x".repeat(501), picture: null }), /at most 500/);
+  assert.match(refused({ type: "SetProfile", name: "", about: "", picture: `https://example.org/${"x".repeat(1000)}` }), /http/);
+  for (const picture of ["javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AA", "ftp://x/y.png", "https://user@host/x.png"]) {
+    assert.match(refused({ type: "SetProfile", name: "", about: "", picture }), /http/, picture);
+  }
+  assert.match(refused({ type: "SetProfile", name: 5, about: "", picture: null }), /Malformed SetProfile/);
+  assert.match(refused({ type: "SetLoadPictures", enabled: "yes" }), /Malformed SetLoadPictures/);
+  assert.deepEqual(parseAction({ type: "SetLoadPictures", enabled: true }), { ok: true, action: { type: "SetLoadPictures", enabled: true } });
+});

@@ -70,7 +70,13 @@ export type SearchAction =
   | { type: "LoadMoreSearchResults" }
   | { type: "ClearSearch" };
 
-export type AppAction = AuthAction | ChatAction | GroupAction | NetworkAction | AgentAction | UiAction | SearchAction;
+export type ProfileAction =
+  /** Our kind 0, published to our relays; picture: an http(s) URL or null. */
+  | { type: "SetProfile"; name: string; about: string; picture: string | null }
+  /** Remote profile pictures, fetched by the core (off by default: a picture's server learns our IP). */
+  | { type: "SetLoadPictures"; enabled: boolean };
+
+export type AppAction = AuthAction | ChatAction | GroupAction | NetworkAction | AgentAction | UiAction | SearchAction | ProfileAction;
 
 export const MAX_GROUP_NAME_LENGTH = 100;
 export const MAX_GROUP_DESCRIPTION_LENGTH = 500;
@@ -87,6 +93,9 @@ export const MESSAGE_LENGTH_WARNING = 14_000;
 export const MAX_REQUEST_ID = 2 ** 31;
 export const MAX_RELAYS = 16;
 export const MAX_SEARCH_QUERY_LENGTH = 200;
+export const MAX_PROFILE_NAME_LENGTH = 100;
+export const MAX_PROFILE_ABOUT_LENGTH = 500;
+export const MAX_PROFILE_PICTURE_LENGTH = 1_000;
 
 export type AppActionType = AppAction["type"];
 
@@ -106,6 +115,25 @@ const HTTP_URL = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?:
 /** An agent API base URL: http:// or https:// with a host, no query or fragment. */
 export function isAgentApiUrl(value: string): boolean {
   return value.length <= 512 && HTTP_URL.test(value);
+}
+
+const PICTURE_URL = /^https?:\/\/[a-z0-9.\-[\]:]+(?:[/?#][^\s]*)?$/i;
+
+/** A profile picture URL: http:// or https:// with a host (no user info). */
+export function isPictureUrl(value: string): boolean {
+  return value.length <= MAX_PROFILE_PICTURE_LENGTH && PICTURE_URL.test(value);
+}
+
+function parseSetProfile(raw: Record<string, unknown>): ParsedAction {
+  const { name, about, picture } = raw;
+  if (typeof name !== "string" || typeof about !== "string" || (picture !== null && typeof picture !== "string")) {
+    return { ok: false, error: "Malformed SetProfile: name and about must be strings, picture a string or null" };
+  }
+  if (name.trim().length > MAX_PROFILE_NAME_LENGTH) return { ok: false, error: toUserMessage("profile_name_too_long"), user: true };
+  if (about.trim().length > MAX_PROFILE_ABOUT_LENGTH) return { ok: false, error: toUserMessage("profile_about_too_long"), user: true };
+  const url = picture?.trim() ?? "";
+  if (url !== "" && !isPictureUrl(url)) return { ok: false, error: toUserMessage("profile_picture_invalid"), user: true };
+  return { ok: true, action: { type: "SetProfile", name: name.trim(), about: about.trim(), picture: url === "" ? null : url } };
 }
 
 function groupText(raw: Record<string, unknown>): { name: string; description: string } | string {
@@ -325,6 +353,13 @@ function parseBare(raw: unknown): ParsedAction {
     case "LoadMoreSearchResults":
     case "ClearSearch":
       return { ok: true, action: { type } };
+    case "SetProfile":
+      return parseSetProfile(raw);
+    case "SetLoadPictures": {
+      const enabled = raw["enabled"];
+      if (typeof enabled !== "boolean") return { ok: false, error: "Malformed SetLoadPictures: enabled must be a boolean" };
+      return { ok: true, action: { type, enabled } };
+    }
     default:
       return { ok: false, error: `Unknown action: ${type.slice(0, 64)}` };
   }
@@ -386,5 +421,9 @@ export function actionTag(action: AppAction): string {
     case "LoadMoreSearchResults":
     case "ClearSearch":
       return action.type;
+    case "SetProfile":
+      return "SetProfile";
+    case "SetLoadPictures":
+      return `SetLoadPictures(${action.enabled ? "on" : "off"})`;
   }
 }

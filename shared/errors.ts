@@ -58,6 +58,10 @@ const MESSAGES = {
   agent_request_failed: (detail?: string) => `Agent request failed: ${detail ?? "unknown error"}`,
   agent_network: (detail?: string) => `Network error while starting agent: ${detail ?? "unknown error"}`,
   agent_failed_to_start: () => "the agent failed to start",
+  profile_name_too_long: () => "Your name can be at most 100 characters.",
+  profile_about_too_long: () => "About can be at most 500 characters.",
+  profile_picture_invalid: () => "The picture must be an http:// or https:// URL of at most 1,000 characters.",
+  profile_not_published: (detail?: string) => `Your profile is saved here, but no relay accepted it: ${detail ?? "no relays"}`,
 } satisfies Record<string, (detail?: string) => string>;
 
 export type CoreErrorCode = keyof typeof MESSAGES;

@@ -87,6 +87,15 @@ export interface ProfileView {
   npub: string;
   name: string | null;
   picture: string | null;
+  /** The picture itself as a `data:` URL, once fetched by the core (only with "Load profile pictures" on). */
+  picture_data: string | null;
+}
+
+/** Our own profile (kind 0) as we set it. */
+export interface OwnProfile {
+  name: string;
+  about: string;
+  picture: string | null;
 }
 
 export type ChatKind = "direct" | "group";
@@ -202,6 +211,8 @@ export interface SettingsState {
   relays: string[];
   /** The agent API chosen in settings; null uses the environment or the built-in default. */
   agent_api_url: string | null;
+  /** Remote profile pictures are fetched (by the core) and shown; off by default. */
+  load_pictures: boolean;
 }
 
 export type RelayConnection = "connecting" | "connected" | "disconnected";
@@ -298,6 +309,8 @@ export interface AppState {
   network: NetworkState;
   secret_storage: SecretStorageState;
   search: SearchState | null;
+  /** Our own profile, null until one is set or found on the relays. */
+  profile: OwnProfile | null;
 }
 
 export interface StateSnapshot {

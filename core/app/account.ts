@@ -40,7 +40,7 @@ export class Account {
   private readonly receiver: Receiver;
   private readonly groupInbox: GroupInbox;
   private readonly inbox: Inbox;
-  private readonly profiles: Profiles;
+  readonly profiles: Profiles;
 
   constructor(base: AccountBase) {
     const ctx = (this.ctx = new AccountContext(base));
@@ -68,7 +68,7 @@ export class Account {
       membershipReplaced: (id) => this.groupInbox.held.clear(id),
     });
     this.inbox = new Inbox(ctx, registry);
-    this.profiles = new Profiles(ctx, registry);
+    this.profiles = new Profiles(ctx, registry, changed);
     this.agent = new Agent(ctx, {
       openOrCreateDirectChat: (peer, step) => this.directChats.openOrCreate(peer, step),
       openChat,
@@ -113,6 +113,7 @@ export class Account {
       s.secret_storage.notice_dismissed = ctx.store.getMeta<boolean>(STORAGE_NOTICE_KEY) === true;
     });
     this.agent.start(defaultAgentApiUrl);
+    this.profiles.start();
     ctx.pool.setRelays(relays);
     // The gift-wrap subscription is issued once per connection, so its EOSE means a relay (re)connected:
     // one that came back empty, or was down at the last check, gets our KeyPackage again.

@@ -52,6 +52,8 @@ export const ACCOUNT_ROUTES: Routes = {
   EditMessage: (a, x) => a.messages.edit(x.chat_id, x.message_id, x.text),
   DeleteMessage: (a, x) => a.messages.delete(x.chat_id, x.message_id),
   FocusMessage: (a, x) => a.projection.focus(x.chat_id, x.message_id),
+  SetProfile: (a, x) => a.profiles.set({ name: x.name, about: x.about, picture: x.picture }),
+  SetLoadPictures: (a, x) => a.profiles.setLoadPictures(x.enabled),
 };
 
 /** Hands `action` to its route. */

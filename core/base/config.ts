@@ -53,6 +53,10 @@ export interface CoreTimings {
   inputReportEveryMs: number;
   /** Info toasts go away by themselves after this long; error toasts stay until dismissed. */
   infoToastMs: number;
+  /** Fetching one profile picture, redirects included. */
+  pictureFetchMs: number;
+  /** Tests only (no setting reaches it): pictures may come from http://127.0.0.1, for a local test server. */
+  pictureAllowLoopback: boolean;
 }
 
 export const DEFAULT_TIMINGS: CoreTimings = {
@@ -76,6 +80,8 @@ export const DEFAULT_TIMINGS: CoreTimings = {
   heldCommitsBeforeDrop: 3,
   inputReportEveryMs: 10_000,
   infoToastMs: 6_000,
+  pictureFetchMs: 10_000,
+  pictureAllowLoopback: false,
 };
 
 /** Relay URLs from a comma- or space-separated environment value. */

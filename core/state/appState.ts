@@ -11,7 +11,7 @@ export function initialState(store: Pick<SecretStore, "kind" | "notice">, networ
     invites: [],
     open_chat: null,
     key_package: { published: false, publishing: false },
-    settings: { relays: [], agent_api_url: null },
+    settings: { relays: [], agent_api_url: null, load_pictures: false },
     busy: { logging_in: false, creating_chat: false, updating_group: false, starting_agent: false },
     agent_button: null,
     agent: { access: "unknown", phase: null, api_url: agentApiUrl, probe_error: null, probing: false },
@@ -23,6 +23,7 @@ export function initialState(store: Pick<SecretStore, "kind" | "notice">, networ
     network: { enabled: networkEnabled, status: networkEnabled ? "offline" : "off", relays: [] },
     secret_storage: { kind: store.kind, notice: store.notice, notice_dismissed: false },
     search: null,
+    profile: null,
   };
 }
 

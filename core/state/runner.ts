@@ -5,7 +5,7 @@ import type { Logger } from "../base/log.js";
 import { describeError } from "../marmot/errors.js";
 import type { EffectToken, EffectTokens } from "../base/tokens.js";
 
-export type EffectKind = "session" | "key_package_publish" | "create_chat" | "agent_probe" | "agent_flow" | "group_update";
+export type EffectKind = "session" | "key_package_publish" | "create_chat" | "agent_probe" | "agent_flow" | "group_update" | "profile_publish" | "picture_fetch";
 
 /** Thrown by `Step.check()` inside work whose token went stale: the work stops, nothing is applied. */
 export class Stale extends Error {

@@ -236,6 +236,12 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
+export interface StoredPicture {
+  /** A data: URL; null: the fetch failed at `at` (unix seconds). */
+  data: string | null;
+  at: number;
+}
+
 /**
  * Methods that change one row are atomic on their own; anything that must change several rows
  * together (a message and the group state that decrypted it) goes inside transaction(), so a
@@ -596,6 +602,15 @@ export class AccountStore {
   /** Stores the profile unless one from a kind-0 event at least as new is stored; returns whether it was. */
   upsertProfile(profile: ProfileRow): boolean {
     return this.statements.upsertProfile.run(profile).changes > 0;
+  }
+
+  /** A fetched profile picture as a data: URL, null when fetching it failed; kept under meta `picture:<url>`. */
+  savePicture(url: string, data: string | null, at: number): void {
+    this.setMeta<StoredPicture>(`picture:${url}`, { data, at });
+  }
+
+  getPicture(url: string): StoredPicture | null {
+    return this.getMeta<StoredPicture>(`picture:${url}`);
   }
 
   /** The stored profiles among `pubkeys`, by pubkey. */

@@ -165,9 +165,12 @@ export class Projection {
       }
     }
     const profiles = store.getProfiles([...people]);
+    const loadPictures = this.ctx.state().settings.load_pictures;
     const profile = (pubkey: string): ProfileView => {
       const row = profiles.get(pubkey);
-      return { pubkey, npub: npubFromHex(pubkey), name: row?.name ?? null, picture: row?.picture ?? null };
+      const picture = row?.picture ?? null;
+      const pictureData = picture && loadPictures ? (store.getPicture(picture)?.data ?? null) : null;
+      return { pubkey, npub: npubFromHex(pubkey), name: row?.name ?? null, picture, picture_data: pictureData };
     };
     const name = (pubkey: string | undefined): string => nameOf(profile, me, pubkey);
     const title = (kind: string, groupName: string, peer: string | null): string => {

@@ -2,6 +2,7 @@ import { useId, type Ref } from "react";
 import type { ChatSummary } from "../../../shared/state";
 import { chatTitle, fullTime, isoTime, relativeTime } from "../format";
 import { AgentBadge } from "./AgentBadge";
+import { Avatar } from "./Avatar";
 import { MutedIcon } from "./MutedIcon";
 
 interface ChatListItemProps {
@@ -38,6 +39,7 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
         onClick={() => onOpen(chat.id)}
       >
         <span className="chat-title-line">
+          {chat.peer && <Avatar profile={chat.peer} size={20} decorative />}
           <span id={titleId} className="chat-title truncate">
             {chatTitle(chat)}
           </span>

@@ -3,6 +3,7 @@ import type { ChatSummary, MessageView, OpenChatState, ProfileView, RequestOutco
 import { openChatTitle, profileName } from "../format";
 import { useDispatch } from "../hooks/useDispatch";
 import { AgentBadge } from "./AgentBadge";
+import { Avatar } from "./Avatar";
 import { Composer, type ComposerHandle, type ComposerTarget } from "./Composer";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
@@ -64,6 +65,7 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
       <header className="chat-header">
         <div className="chat-heading">
           <div className="chat-title-line">
+            {peer && <Avatar profile={peer} size={28} />}
             <h2 id={titleId} className="chat-view-title truncate">
               {openChatTitle(chat, me.pubkey)}
             </h2>

@@ -26,7 +26,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   const [newChatOpen, setNewChatOpen] = useState(false);
   const [newGroupOpen, setNewGroupOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
-  const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: null, picture: null }), [pubkey, npub]);
+  const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: state.profile?.name || null, picture: null, picture_data: null }), [pubkey, npub, state.profile?.name]);
   const chatsHeadingId = useId();
   const composer = useRef<ComposerHandle>(null);
   const focusComposerAfterDialog = useRef(false);
@@ -74,7 +74,17 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   });
 
   if (view === "settings") {
-    return <SettingsPage settings={state.settings} network={state.network} agent={state.agent} secretStorage={state.secret_storage} onBack={() => setView("home")} />;
+    return (
+      <SettingsPage
+        settings={state.settings}
+        network={state.network}
+        agent={state.agent}
+        secretStorage={state.secret_storage}
+        onBack={() => setView("home")}
+        me={me}
+        profile={state.profile}
+      />
+    );
   }
   const open = state.open_chat;
   const openAgent = open ? (state.chats.find((chat) => chat.id === open.chat_id)?.agent ?? null) : null;

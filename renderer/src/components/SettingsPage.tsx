@@ -1,9 +1,10 @@
 import { useId, useState } from "react";
-import type { AgentState, NetworkState, SecretStorageState, SettingsState } from "../../../shared/state";
+import type { AgentState, NetworkState, OwnProfile, ProfileView, SecretStorageState, SettingsState } from "../../../shared/state";
 import { AgentSettings } from "./AgentSettings";
 import { KeyExport } from "./KeyExport";
 import { LogoutDialog } from "./LogoutDialog";
 import { NotificationSettings } from "./NotificationSettings";
+import { ProfileSettings } from "./ProfileSettings";
 import { RelaySettings } from "./RelaySettings";
 
 interface SettingsPageProps {
@@ -12,9 +13,11 @@ interface SettingsPageProps {
   agent: AgentState;
   secretStorage: SecretStorageState;
   onBack: () => void;
+  me: ProfileView;
+  profile: OwnProfile | null;
 }
 
-export function SettingsPage({ settings, network, agent, secretStorage, onBack }: SettingsPageProps) {
+export function SettingsPage({ settings, network, agent, secretStorage, onBack, me, profile }: SettingsPageProps) {
   const accountHeadingId = useId();
   const storageHeadingId = useId();
   const [loggingOut, setLoggingOut] = useState(false);
@@ -26,6 +29,7 @@ export function SettingsPage({ settings, network, agent, secretStorage, onBack }
         </button>
         <h1>Settings</h1>
       </header>
+      <ProfileSettings me={me} profile={profile} loadPictures={settings.load_pictures} />
       <RelaySettings relays={settings.relays} network={network} />
       <AgentSettings agent={agent} chosenUrl={settings.agent_api_url} />
       <NotificationSettings />

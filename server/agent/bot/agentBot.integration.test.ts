@@ -7,6 +7,7 @@ import { startRelay, type RunningRelay } from "../../relay/relay.js";
 import type { AppState } from "../../../shared/state.js";
 import { type AppCore, type LogLine, generateKeys, type LocalKeys } from "../../../core/index.js";
 import { FAST_TIMINGS, coreIn, tempDir, waitForState } from "../../../core/testing.js";
+import { shortNpub } from "../../../shared/pubkeys.js";
 import { AgentBotConfigError, BOT_PHASES, REPLY_JOURNAL_FILE, startAgentBot, type AgentBot, type AgentBotOptions, type BotPhase } from "./agentBot.js";
 import { startFakeOpenAi, type FakeOpenAi } from "./fakeOpenAi.js";
 import { echoResponder, openAiResponder, type Responder } from "./responder.js";
@@ -142,6 +143,15 @@ describe("agent bot over the embedded relay", () => {
     const reply = state.open_chat!.messages.find((m) => m.text === "ACK: hello")!;
     assert.equal(reply.sender.pubkey, agentKeys.pubkey);
     assert.equal(reply.status, "received");
+  });
+
+  test("the_agent_names_itself_after_its_owner", async () => {
+    const ownerState = owner.snapshot().state;
+    const ownerNpub = ownerState.auth.status === "logged_in" ? ownerState.auth.npub : "";
+    await waitForState(owner, (s) => s.chats.find((c) => c.id === chatId)?.title === `${shortNpub(ownerNpub)}'s agent`, 10_000);
+    await owner.dispatch({ type: "SetProfile", name: "Olivia", about: "", picture: null });
+    const { state } = await waitForState(owner, (s) => s.chats.find((c) => c.id === chatId)?.title === "Olivia's agent", 10_000);
+    assert.equal(state.chats.find((c) => c.id === chatId)?.peer?.name, "Olivia's agent");
   });
 
   test("replies_in_one_chat_are_worked_out_one_at_a_time", async () => {

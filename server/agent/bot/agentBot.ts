@@ -3,7 +3,7 @@
 // core only through its public API: dispatch, subscribe and onEvent.
 import { join } from "node:path";
 import { MAX_MESSAGE_LENGTH, isRelayUrl } from "../../../shared/actions.js";
-import { parsePubkeyInput } from "../../../shared/pubkeys.js";
+import { npubFromHex, parsePubkeyInput, shortNpub } from "../../../shared/pubkeys.js";
 import type { AgentStartupPhase } from "../../../shared/agentApi.js";
 import type { AppState, StateSnapshot } from "../../../shared/state.js";
 import { AppCore, type Logger, type SecretStore, type CoreTimings, type CoreEvent, parsePrivateKey, FileSecretStore, SerialQueue } from "../../../core/index.js";
@@ -53,6 +53,11 @@ const HISTORY_WAIT_MS = 3_000;
 const RESPONDER_FAILED_REASON = "something went wrong on my side";
 
 const short = (hex: string): string => hex.slice(0, 12);
+
+/** The bot's profile name: its owner's, once the owner's profile is known, else the owner's short npub. */
+export function agentProfileName(ownerPubkey: string, ownerName: string | null): string {
+  return `${ownerName?.trim().slice(0, 90) || shortNpub(npubFromHex(ownerPubkey))}'s agent`;
+}
 const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The first pushed snapshot that satisfies `predicate` (the current one included). */
@@ -107,6 +112,8 @@ class Bot {
   /** One open-chat window in the core: history reads take turns. */
   private readonly historyReads = new SerialQueue();
   private readonly handledInvites = new Set<string>();
+  /** The profile name last asked of the core, so each is published once. */
+  private profileName: string | null = null;
   private readonly unsubscribers: Array<() => void> = [];
 
   constructor(
@@ -161,7 +168,20 @@ class Bot {
     }
     if (state.auth.status === "logged_in" && state.auth.pubkey === this.pubkey) {
       for (const invite of state.invites) this.considerInvite(invite.id, invite.from.pubkey);
+      if (phaseOf(state, this.pubkey) === "ready") this.publishProfile(state);
     }
+  }
+
+  /** Our kind 0 names us after the owner; published once online, and again when the owner's name becomes known. */
+  private publishProfile(state: AppState): void {
+    const ownerName = state.chats.find((chat) => chat.peer?.pubkey === this.owner)?.peer?.name ?? null;
+    const name = agentProfileName(this.owner, ownerName);
+    if (name === this.profileName) return;
+    this.profileName = name;
+    if (state.profile?.name === name) return;
+    void this.core.dispatch({ type: "SetProfile", name, about: "A Burrow agent", picture: null }).then((reply) => {
+      this.log({ event: "profile_set", ok: reply.ok, ...(reply.ok ? {} : { error: reply.error }) });
+    });
   }
 
   private onCoreEvent(event: CoreEvent): void {
