@@ -62,6 +62,15 @@ async function signUp(page, url) {
   return (await npub.textContent()) ?? "";
 }
 
+async function setName(page, name) {
+  await page.getByRole("button", { name: "Settings" }).click();
+  const profile = page.getByRole("region", { name: "Profile" });
+  await profile.getByRole("textbox", { name: "Name" }).fill(name);
+  await profile.getByRole("button", { name: "Save profile" }).click();
+  await profile.getByRole("status").filter({ hasText: "Profile saved" }).waitFor({ timeout: 15_000 });
+  await page.getByRole("button", { name: "Back" }).click();
+}
+
 async function send(page, text) {
   const composer = page.getByRole("textbox", { name: "Message" });
   await composer.fill(text);
@@ -92,6 +101,8 @@ try {
   await shot(alice, "welcome");
   await signUp(alice, aliceUrl);
   const bobNpub = await signUp(bob, bobUrl);
+  await setName(alice, "Alice");
+  await setName(bob, "Bob");
 
   await alice.getByRole("button", { name: "New chat" }).click();
   const dialog = alice.getByRole("dialog", { name: "New chat" });
@@ -108,11 +119,19 @@ try {
   await send(alice, "It did: see https://github.com/marmot-protocol/marmot for how it works.");
   await bob.getByRole("log", { name: "Messages" }).getByText("It did:").waitFor({ timeout: 15_000 });
 
+  await alice.getByRole("log", { name: "Messages" }).getByText("Bob", { exact: true }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
   await shot(alice, "chat-light");
   await shot(bob, "chat-dark");
   await alice.setViewportSize(NARROW);
   await shot(alice, "chat-narrow");
   await alice.setViewportSize(WIDE);
+  const search = alice.getByRole("searchbox").first();
+  if (await search.count()) {
+    await search.fill("burrow");
+    await alice.waitForTimeout(500);
+    await shot(alice, "search");
+    await search.fill("");
+  }
   await alice.getByRole("button", { name: "Settings" }).click();
   await alice.getByRole("heading", { name: "Settings" }).waitFor();
   await shot(alice, "settings");

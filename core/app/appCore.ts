@@ -55,7 +55,11 @@ export class AppCore {
   private constructor(options: AppCoreOptions) {
     const agentApiUrl = options.agentApiUrl ?? PUBLIC_AGENT_API_URL;
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
-    this.log = options.log ?? (() => undefined);
+    const log = options.log ?? (() => undefined);
+    // A closed core says nothing more: late results of its last work are dropped without a line.
+    this.log = (line) => {
+      if (!this.closed) log(line);
+    };
     this.pushIntervalMs = options.pushIntervalMs ?? 16;
     this.state = initialState(options.secretStore, true, agentApiUrl);
     this.published = { rev: this.rev, state: structuredClone(this.state) };

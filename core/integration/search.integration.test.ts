@@ -77,9 +77,14 @@ describe("search over the embedded relay", () => {
     const open = (await waitForState(bob, (s) => s.open_chat?.focus_message_id === oldest.message_id, 10_000)).state.open_chat!;
     assert.ok(open.messages.some((m) => m.id === oldest.message_id));
     assert.ok(open.messages.length > PAGE);
+    // Opening the open chat again singles out no message and keeps its window (the reader's place).
     await bob.dispatch({ type: "OpenChat", chat_id: chatId });
     const plain = (await waitForState(bob, (s) => s.open_chat?.focus_message_id === null, 10_000)).state.open_chat!;
-    assert.equal(plain.messages.length, PAGE);
+    assert.ok(plain.messages.some((m) => m.id === oldest.message_id));
+    await bob.dispatch({ type: "CloseChat" });
+    await bob.dispatch({ type: "OpenChat", chat_id: chatId });
+    const fresh = (await waitForState(bob, (s) => s.open_chat?.chat_id === chatId && s.open_chat.messages.length === PAGE, 10_000)).state.open_chat!;
+    assert.equal(fresh.focus_message_id, null);
   });
 
   test("integration: any_query_text_is_searched_as_text_and_a_wrong_scope_is_refused", async () => {

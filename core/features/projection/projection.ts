@@ -51,10 +51,9 @@ export class Projection {
       this.openWindow = { chatId, limit, firstUnreadId: unread?.id ?? null, unreadAtOpen: unread?.unread ?? 0, focus: null };
     }
     // Opened at a message (a search result): the window reaches back to it, and it is the one shown.
-    if (holding !== null) {
-      this.openWindow.limit = Math.max(this.openWindow.limit, holding);
-      this.openWindow.focus = messageId ?? null;
-    }
+    // Opened plainly, no message is singled out any more.
+    if (holding !== null) this.openWindow.limit = Math.max(this.openWindow.limit, holding);
+    this.openWindow.focus = holding === null ? null : (messageId ?? null);
     this.ctx.store.markRead(chatId);
     this.refresh();
     return { ok: true };
