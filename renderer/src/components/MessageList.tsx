@@ -204,7 +204,7 @@ export function MessageList({ chatId, messages, hasOlder, loadingOlder, canReact
       </div>
       {awayFromEnd && (
         <button type="button" className="jump-latest" onClick={jumpToLatest}>
-          Jump to latest
+          Jump to latest{arrivedAway > 0 ? " " : ""}
           {arrivedAway > 0 && <span className="jump-count">{arrivedAway === 1 ? "1 new" : `${arrivedAway} new`}</span>}
         </button>
       )}
