@@ -32,14 +32,16 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
     <div ref={ref} role="listitem" data-index={index} aria-setsize={setSize} aria-posinset={index + 1} className={chat.left ? "virtual-row chat chat-left" : "virtual-row chat"}>
       <button
         type="button"
-        className="chat-row chat-button"
+        className="chat-row chat-button with-avatar"
         aria-current={selected ? "true" : undefined}
         aria-labelledby={titleId}
         aria-describedby={describedBy}
         onClick={() => onOpen(chat.id)}
       >
+        <span className="chat-avatar">
+          <Avatar profile={chat.peer ?? { pubkey: chat.id, npub: "", name: chatTitle(chat), picture: null, picture_data: null }} size={36} decorative />
+        </span>
         <span className="chat-title-line">
-          {chat.peer && <Avatar profile={chat.peer} size={20} decorative />}
           <span id={titleId} className="chat-title truncate">
             {chatTitle(chat)}
           </span>
