@@ -106,11 +106,18 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
             <div className="sidebar-header">
               <h2 id={chatsHeadingId}>Chats</h2>
               {state.agent_button && <AgentButton state={state.agent_button} />}
-              <button type="button" className="primary new-chat-button" onClick={() => setNewChatOpen(true)}>
-                New chat
+              {/* Icon buttons, as Signal's compose button: the name is the label (and the tooltip). */}
+              <button type="button" className="icon-button new-chat-button" aria-label="New chat" title="New chat" onClick={() => setNewChatOpen(true)}>
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="18" height="18">
+                  <path d="M4 20h4l10.5-10.5-4-4L4 16v4z M13.5 6.5l4 4" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinejoin="round" />
+                </svg>
               </button>
-              <button type="button" onClick={() => setNewGroupOpen(true)}>
-                New group
+              <button type="button" className="icon-button" aria-label="New group" title="New group" onClick={() => setNewGroupOpen(true)}>
+                <svg aria-hidden="true" viewBox="0 0 24 24" width="18" height="18">
+                  <circle cx="9" cy="8" r="3.2" fill="none" stroke="currentColor" strokeWidth="1.8" />
+                  <path d="M3 19c0-3.3 2.7-5.5 6-5.5s6 2.2 6 5.5" fill="none" stroke="currentColor" strokeWidth="1.8" />
+                  <path d="M18 8v6 M15 11h6" fill="none" stroke="currentColor" strokeWidth="1.8" />
+                </svg>
               </button>
             </div>
             <SearchBox label="Search messages" />
