@@ -1,4 +1,4 @@
-import { expect, test, signUp } from "./host.js";
+import { expect, signUp, startDirectChat, test } from "./host.js";
 
 test("e2e: the_emoji_picker_inserts_at_the_caret_with_the_keyboard_and_the_other_side_reads_it", async ({ browser, newHost }) => {
   const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
@@ -6,12 +6,7 @@ test("e2e: the_emoji_picker_inserts_at_the_caret_with_the_keyboard_and_the_other
   const bob = await (await browser.newContext()).newPage();
   await signUp(alice, aliceHost.url);
   const bobNpub = await signUp(bob, bobHost.url);
-  await alice.getByRole("button", { name: "New chat" }).click();
-  const dialog = alice.getByRole("dialog", { name: "New chat" });
-  await dialog.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await dialog.getByRole("button", { name: "Start chat" }).click();
-  await expect(dialog).toBeHidden({ timeout: 15_000 });
-  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+  await startDirectChat(alice, bob, bobNpub);
 
   const composer = alice.getByRole("textbox", { name: "Message" });
   await composer.fill("warm burrow");

@@ -232,3 +232,21 @@ export async function signUp(page: Page, url: string): Promise<string> {
   await expect(npub).toHaveText(/^npub1/);
   return (await npub.textContent()) ?? "";
 }
+
+/** Accepts the invitation that reaches `page`; its chat is then open. */
+export async function acceptInvite(page: Page): Promise<void> {
+  const accept = page.getByRole("button", { name: /^Accept invite from/ });
+  await expect(accept).toBeVisible({ timeout: 15_000 });
+  await accept.click();
+  await expect(page.getByRole("log", { name: "Messages" })).toBeVisible();
+}
+
+/** `from` starts a direct chat with `toNpub` through the New chat dialog and `to` accepts it: both have it open. */
+export async function startDirectChat(from: Page, to: Page, toNpub: string): Promise<void> {
+  await from.getByRole("button", { name: "New chat" }).click();
+  const dialog = from.getByRole("dialog", { name: "New chat" });
+  await dialog.getByRole("textbox", { name: "Npub or hex public key" }).fill(toNpub);
+  await dialog.getByRole("button", { name: "Start chat" }).click();
+  await expect(dialog).toBeHidden({ timeout: 15_000 });
+  await acceptInvite(to);
+}

@@ -1,4 +1,4 @@
-import { expect, test, signUp } from "./host.js";
+import { expect, signUp, startDirectChat, test } from "./host.js";
 
 test("e2e: at_500_px_one_pane_shows_at_a_time_nothing_scrolls_sideways_and_close_chat_leads_back_to_the_list", async ({ browser, newHost }) => {
   const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
@@ -11,12 +11,7 @@ test("e2e: at_500_px_one_pane_shows_at_a_time_nothing_scrolls_sideways_and_close
   const chats = alice.getByRole("list", { name: "Chats" });
   await expect(alice.getByRole("button", { name: "New chat" })).toBeVisible();
   expect(await noSidewaysScroll()).toBe(true);
-  await alice.getByRole("button", { name: "New chat" }).click();
-  const dialog = alice.getByRole("dialog", { name: "New chat" });
-  await dialog.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await dialog.getByRole("button", { name: "Start chat" }).click();
-  await expect(dialog).toBeHidden({ timeout: 15_000 });
-  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+  await startDirectChat(alice, bob, bobNpub);
 
   // The open chat takes the whole width: the list is out of the way, the composer in reach.
   const composer = alice.getByRole("textbox", { name: "Message" });

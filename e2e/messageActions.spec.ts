@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, test, signUp } from "./host.js";
+import { expect, signUp, startDirectChat, test } from "./host.js";
 
 /** The row of the message showing `text` in this page's open chat. */
 const row = (page: Page, text: string | RegExp) => page.getByRole("log", { name: "Messages" }).locator(".message").filter({ hasText: text });
@@ -17,11 +17,7 @@ test("two_users_reply_edit_and_delete_messages_through_the_relay", async ({ brow
   const bob = await (await browser.newContext()).newPage();
   await signUp(alice, aliceHost.url);
   const bobNpub = await signUp(bob, bobHost.url);
-  await alice.getByRole("button", { name: "New chat" }).click();
-  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await alice.getByRole("button", { name: "Start chat" }).click();
-  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
-  await expect(bob.getByRole("log", { name: "Messages" })).toBeVisible();
+  await startDirectChat(alice, bob, bobNpub);
 
   // A reply quotes its parent on the other side; the quote leads back to it.
   await send(alice, "what time is lunch?");

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, test, signUp } from "./host.js";
+import { expect, signUp, startDirectChat, test } from "./host.js";
 
 const log = (page: Page) => page.getByRole("log", { name: "Messages" });
 
@@ -22,11 +22,7 @@ test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_lat
   const bobNpub = await signUp(bob, bobHost.url);
 
   // A direct chat both are in, then a group Alice stays in while Bob writes in the direct chat.
-  await alice.getByRole("button", { name: "New chat" }).click();
-  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await alice.getByRole("button", { name: "Start chat" }).click();
-  await expect(alice.getByRole("dialog", { name: "New chat" })).toBeHidden({ timeout: 15_000 });
-  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+  await startDirectChat(alice, bob, bobNpub);
   await send(alice, "hi bob");
   await expect(log(bob).getByText("hi bob")).toBeVisible({ timeout: 15_000 });
 
@@ -120,11 +116,7 @@ test("older_history_loads_as_the_reader_scrolls_up_with_no_button", async ({ bro
   const bob = await (await browser.newContext()).newPage();
   await signUp(alice, aliceHost.url);
   const bobNpub = await signUp(bob, bobHost.url);
-  await alice.getByRole("button", { name: "New chat" }).click();
-  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await alice.getByRole("button", { name: "Start chat" }).click();
-  await expect(alice.getByRole("dialog", { name: "New chat" })).toBeHidden({ timeout: 15_000 });
-  await bob.getByRole("button", { name: /^Accept invite from/ }).click({ timeout: 15_000 });
+  await startDirectChat(alice, bob, bobNpub);
 
   // More than a page (50), read as they arrive in the open chat.
   const count = 60;

@@ -1,12 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, test, signUp } from "./host.js";
-
-async function acceptInvite(page: Page): Promise<void> {
-  const accept = page.getByRole("button", { name: /^Accept invite from/ });
-  await expect(accept).toBeVisible({ timeout: 15_000 });
-  await accept.click();
-  await expect(page.getByRole("log", { name: "Messages" })).toBeVisible();
-}
+import { acceptInvite, expect, signUp, startDirectChat, test } from "./host.js";
 
 async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByRole("textbox", { name: "Message" });
@@ -24,10 +17,7 @@ test("a_user_searches_opens_a_result_at_its_message_and_switches_chats_with_ctrl
   await signUp(alice, aliceHost.url);
   const bobNpub = await signUp(bob, bobHost.url);
 
-  await alice.getByRole("button", { name: "New chat" }).click();
-  await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
-  await alice.getByRole("button", { name: "Start chat" }).click();
-  await acceptInvite(bob);
+  await startDirectChat(alice, bob, bobNpub);
   await send(alice, 'the secret word is "pineapple" (AND more)');
   for (let i = 0; i < 5; i++) await send(alice, `filler message ${i}`);
   await expect(log(bob).getByText("filler message 4")).toBeVisible({ timeout: 15_000 });
