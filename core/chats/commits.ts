@@ -21,7 +21,7 @@ import {
   type CommitOutcome,
 } from "../marmot/index.js";
 import type { AccountContext } from "../state/context.js";
-import { RETAINED_EPOCHS, type ChatRegistry, type ClientState } from "./registry.js";
+import { RETAINED_EPOCHS, type ChatRegistry } from "./registry.js";
 import { insertSystemLine, type SystemLineData } from "./systemLines.js";
 
 export type ChosenKeyPackage = Awaited<ReturnType<typeof selectKeyPackage>>;
@@ -152,4 +152,3 @@ export class Commits {
   }
 }
 
-export type { ClientState };

@@ -191,8 +191,7 @@ export class ChatRegistry {
       group.keys = new EpochKeyCache(RETAINED_EPOCHS);
       delete group.branch;
     }
-    // Derived anew: a rolled-back branch of ours may have cached another key for this epoch.
-    const key = await group.keys.remember(state);
+    const key = await epochKeyFor(state, group.keys);
     const data = readGroupData(state);
     group.state = state;
     group.row = {

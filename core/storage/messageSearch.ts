@@ -51,7 +51,7 @@ export class MessageSearch {
          WHERE messages_fts MATCH @match
            AND (@group IS NULL OR m.group_id = @group)
          ORDER BY m.created_at DESC, m.seq DESC LIMIT @limit`,
-      )
+      ),
     };
   }
 

@@ -89,6 +89,8 @@ export class GroupInbox {
       const lost = group.branch;
       const replay = await processGroupMessage(lost.before, received.message);
       if (replay.kind === "commit") {
+        // The epoch's key cached so far is our lost branch's: the winner's replaces it.
+        await group.keys.remember(replay.state);
         this.ctx.log({ event: "commit_race_rolled_back", chat: groupId.slice(0, 8), lost: lost.commit.id.slice(0, 12), won: event.id.slice(0, 12) });
         group.branch = { epoch: lost.epoch, before: lost.before, commit: event, ours: false };
         if (lost.ours) this.ctx.toast("info", toUserMessage("commit_race_lost"));
