@@ -230,6 +230,8 @@ export async function signUp(page: Page, url: string): Promise<string> {
   await page.getByRole("button", { name: "Create account" }).click();
   const npub = page.getByLabel("Your npub");
   await expect(npub).toHaveText(/^npub1/);
+  // Others can start a chat once our key package is on the relays (the note above the chat list goes).
+  await expect(page.getByText(/key package/i)).toHaveCount(0, { timeout: 20_000 });
   return (await npub.textContent()) ?? "";
 }
 

@@ -10,7 +10,7 @@ async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByRole("textbox", { name: "Message" });
   await composer.fill(text);
   await composer.press("Enter");
-  await expect(page.getByRole("log", { name: "Messages" }).getByText(text)).toBeVisible();
+  await expect(page.getByRole("log", { name: "Messages" }).getByText(text, { exact: true })).toBeVisible();
 }
 
 async function reopen(page: Page, instance: RunningInstance): Promise<void> {
