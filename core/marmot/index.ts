@@ -25,6 +25,9 @@ export {
   type NostrEvent,
 } from "./nostrCrypto.js";
 
+/** Signature checks and signing of batches in worker threads, answered in order. */
+export { CryptoPool, defaultPoolSize, sharedCryptoPool, type CryptoPoolOptions, type SignItem } from "./cryptoPool.js";
+
 /** Typed failures; map `code` to user text in one place. */
 export { MarmotError, describeError, type MarmotErrorCode } from "./errors.js";
 

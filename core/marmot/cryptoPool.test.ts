@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { Worker } from "node:worker_threads";
+import { CryptoPool } from "./cryptoPool.js";
+import { generateSecretKey, getPublicKey, initNostrCrypto, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
+
+await initNostrCrypto();
+
+function events(count: number): NostrEvent[] {
+  const key = generateSecretKey();
+  return Array.from({ length: count }, (_, i) => {
+    const event = signEvent({ kind: 445, created_at: 1_700_000_000 + i, tags: [["h", "ab".repeat(32)]], content: `message ${i}` }, key);
+    // Every third event is tampered with in a different way: content, signature, id.
+    if (i % 3 === 1) return { ...event, content: `${event.content}!` };
+    if (i % 3 === 2) return { ...event, sig: event.sig.replace(/^./, (c) => (c === "0" ? "1" : "0")) };
+    return event;
+  });
+}
+
+const pools: CryptoPool[] = [];
+function pool(options: ConstructorParameters<typeof CryptoPool>[0]): CryptoPool {
+  const created = new CryptoPool(options);
+  pools.push(created);
+  return created;
+}
+after(() => Promise.all(pools.map((p) => p.close())));
+
+test("verify answers each event in order, split over the workers, as verifySignature does", async () => {
+  const batch = events(200);
+  const expected = batch.map((event) => verifySignature(event));
+  assert.equal(expected.filter(Boolean).length, 67);
+  assert.deepEqual(await pool({ size: 2, minPart: 8 }).verify(batch), expected);
+});
+
+test("sign returns events signed by each item's key, in order", async () => {
+  const keys = Array.from({ length: 40 }, () => generateSecretKey());
+  const items = keys.map((secretKey, i) => ({ template: { kind: 445, created_at: 1_700_000_000, tags: [], content: `m${i}` }, secretKey }));
+  const signed = await pool({ size: 2, minPart: 4 }).sign(items);
+  assert.equal(signed.length, 40);
+  signed.forEach((event, i) => {
+    assert.equal(event.content, `m${i}`);
+    assert.equal(event.pubkey, getPublicKey(keys[i]!));
+    assert.equal(verifySignature(event), true);
+  });
+});
+
+test("a worker that dies loses nothing: its jobs are answered on the calling thread", async () => {
+  let spawned = 0;
+  const dying = pool({
+    size: 2,
+    minPart: 8,
+    spawn: () => {
+      spawned += 1;
+      return new Worker("process.exit(3)", { eval: true });
+    },
+  });
+  const batch = events(64);
+  assert.deepEqual(await dying.verify(batch), batch.map((event) => verifySignature(event)));
+  assert.deepEqual(await dying.verify(batch.slice(0, 20)), batch.slice(0, 20).map((event) => verifySignature(event)));
+  assert.ok(spawned >= 2);
+});
+
+test("where workers cannot start, or the pool has none, the work runs here", async () => {
+  const batch = events(30);
+  const expected = batch.map((event) => verifySignature(event));
+  const refused = pool({ size: 2, spawn: () => { throw new Error("no threads"); } });
+  assert.deepEqual(await refused.verify(batch), expected);
+  assert.deepEqual(await pool({ size: 0 }).verify(batch), expected);
+  const closed = pool({ size: 1 });
+  await closed.close();
+  assert.deepEqual(await closed.verify(batch), expected);
+  assert.deepEqual(await closed.verify([]), []);
+});
