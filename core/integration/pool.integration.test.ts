@@ -117,6 +117,34 @@ describe("integration: RelayPool against the embedded relay", () => {
     }
   });
 
+  test("a_relay_that_never_answers_the_handshake_times_out_without_crashing_the_process", async () => {
+    // Accepts TCP connections and says nothing: the WebSocket handshake never completes.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    let silentStatuses: RelayStatus[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.prependListener("uncaughtException", onUncaught);
+    const stuck = new RelayPool({ onStatus: (s) => (silentStatuses = s), reconnectInitialMs: 50, reconnectMaxMs: 100, connectTimeoutMs: 100, publishTimeoutMs: 500 });
+    try {
+      stuck.setRelays([url]);
+      await until(() => sockets.length >= 2, 5000);
+      const outcome = await stuck.publish(note("nobody answers"));
+      assert.deepEqual(outcome.accepted, []);
+      assert.equal(outcome.failed[0]?.url, url);
+      assert.notEqual(silentStatuses[0]?.status, "connected");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(uncaught.map(String), [], "a timed-out handshake is not an uncaught error");
+    } finally {
+      stuck.close();
+      process.removeListener("uncaughtException", onUncaught);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   test("network_off_disconnects_and_refuses_to_publish", async () => {
     pool.setEnabled(false);
     assert.equal(statuses[0]?.status, "disconnected");
