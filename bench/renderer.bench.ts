@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "@playwright/test";
+import { chromium, type Browser, type Page } from "@playwright/test";
 import { AppCore, FileSecretStore, waitForState } from "../core/index.js";
 import { startTestServer } from "../server/agent/api/testServer.js";
 import { startRelay } from "../server/relay/relay.js";
@@ -61,6 +61,8 @@ async function stopHost(child: ChildProcess): Promise<void> {
 }
 
 interface ScrollFigures {
+  /** The page's main thread during the scroll, in CPU time (Chromium's thread ticks, so another process's load does not count): all tasks, and script, layout and style within them (ms). */
+  cpu: { task: number; script: number; layout: number; style: number };
   frames: number;
   longTasks: number[];
   seconds: number;
@@ -114,6 +116,21 @@ const SCROLL_SCRIPT = `(async () => {
   return { frames, longTasks, seconds: (performance.now() - started) / 1000, messages: window.__burrowMessages.slice() };
 })()`;
 
+const CPU_METRICS = { task: "TaskDuration", script: "ScriptDuration", layout: "LayoutDuration", style: "RecalcStyleDuration" } as const;
+
+/** Runs SCROLL_SCRIPT, with the main thread's CPU time over it from the DevTools protocol's Performance metrics. */
+async function scroll(page: Page): Promise<ScrollFigures> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const read = async (): Promise<Map<string, number>> => new Map((await cdp.send("Performance.getMetrics")).metrics.map((m) => [m.name, m.value]));
+  const before = await read();
+  const figures = (await page.evaluate(SCROLL_SCRIPT)) as Omit<ScrollFigures, "cpu">;
+  const after = await read();
+  await cdp.detach();
+  const ms = (name: string): number => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) * 1000;
+  return { ...figures, cpu: { task: ms(CPU_METRICS.task), script: ms(CPU_METRICS.script), layout: ms(CPU_METRICS.layout), style: ms(CPU_METRICS.style) } };
+}
+
 const executablePath = chromiumPath();
 if (!executablePath) {
   console.log("\nrenderer.chat_list_5000_max_long_task_ms: not measured: no Chromium (no Playwright browser, no /usr/bin/chromium, BURROW_CHROMIUM unset).");
@@ -160,13 +177,13 @@ try {
   await page.locator(`[role="listitem"][aria-setsize="${CHATS + 1}"]`).first().waitFor({ timeout: 30_000 });
 
   // The same scroll without pushes first: what the list costs on its own.
-  alone = (await page.evaluate(SCROLL_SCRIPT)) as ScrollFigures;
+  alone = await scroll(page);
   const senderCore = sender;
   let n = 0;
   sending = setInterval(() => void senderCore.dispatch({ type: "SendMessage", chat_id: chatId, text: `message ${++n} while the list scrolls` }), PUSH_EVERY_MS);
   // The first messages arrive before the scroll starts, so every push of the scroll is a steady one.
   await page.getByText("message 3 while the list scrolls").first().waitFor({ timeout: 30_000 });
-  figures = (await page.evaluate(SCROLL_SCRIPT)) as ScrollFigures;
+  figures = await scroll(page);
 } finally {
   if (sending) clearInterval(sending);
   await browser?.close();
@@ -181,7 +198,8 @@ const max = (values: number[]): number => (values.length ? Math.max(...values) :
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const describe = (f: ScrollFigures): string =>
   `to the bottom and back in ${f.seconds.toFixed(1)} s, ${f.frames} frames (${((f.seconds * 1000) / f.frames).toFixed(1)} ms each), ` +
-  `${f.longTasks.length} long tasks (${sum(f.longTasks).toFixed(0)} ms in all, the longest ${max(f.longTasks).toFixed(0)} ms)`;
+  `${f.longTasks.length} long tasks (${sum(f.longTasks).toFixed(0)} ms in all, the longest ${max(f.longTasks).toFixed(0)} ms), ` +
+  `main thread CPU ${(f.cpu.task / f.frames).toFixed(1)} ms a frame (script ${(f.cpu.script / f.frames).toFixed(1)}, layout ${(f.cpu.layout / f.frames).toFixed(1)}, style ${(f.cpu.style / f.frames).toFixed(1)})`;
 const pushes = figures.messages;
 const results: Measurement[] = [{ name: "renderer.chat_list_5000_max_long_task_ms", value: max(figures.longTasks), unit: "ms" }];
 console.log(`\nChromium (${executablePath}), the chat list of ${CHATS} chats scrolled ${SCROLL_STEP_PX} px a frame:`);
