@@ -27,13 +27,13 @@ const PUSH_EVERY_MS = 100;
 const SCROLL_STEP_PX = 600;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Playwright's own Chromium where installed, else the system one (override with BURROW_CHROMIUM), as e2e/playwright.config.ts. */
-function chromiumPath(): string | undefined {
+/** Playwright's own Chromium where installed, else the system one (override with BURROW_CHROMIUM), as e2e/playwright.config.ts; or why there is none. */
+function findChromium(): { path: string } | { reason: string } {
   const override = process.env["BURROW_CHROMIUM"];
-  if (override) return override;
+  if (override) return existsSync(override) ? { path: override } : { reason: `BURROW_CHROMIUM is ${override}, which does not exist` };
   const bundled = chromium.executablePath();
-  if (bundled && existsSync(bundled)) return bundled;
-  return existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined;
+  if (bundled && existsSync(bundled)) return { path: bundled };
+  return existsSync("/usr/bin/chromium") ? { path: "/usr/bin/chromium" } : { reason: "no Playwright browser installed, no /usr/bin/chromium, BURROW_CHROMIUM unset" };
 }
 
 /** The browser host (`dist/hosts/web/main.js`) on `dataDir`, until it reports ready; its log lines are read and dropped. */
@@ -131,11 +131,12 @@ async function scroll(page: Page): Promise<ScrollFigures> {
   return { ...figures, cpu: { task: ms(CPU_METRICS.task), script: ms(CPU_METRICS.script), layout: ms(CPU_METRICS.layout), style: ms(CPU_METRICS.style) } };
 }
 
-const executablePath = chromiumPath();
-if (!executablePath) {
-  console.log("\nrenderer.chat_list_5000_max_long_task_ms: not measured: no Chromium (no Playwright browser, no /usr/bin/chromium, BURROW_CHROMIUM unset).");
+const found = findChromium();
+if (!("path" in found)) {
+  console.log(`\nrenderer.chat_list_5000_max_long_task_ms not measured: no Chromium (${found.reason}).`);
   process.exit(0);
 }
+const executablePath = found.path;
 
 const dir = await mkdtemp(join(tmpdir(), "burrow-bench-renderer-"));
 const relay = await startRelay({ port: 0 });
