@@ -33,6 +33,15 @@ describe("unit: generated avatars", () => {
     assert.equal(generatedAvatar("0100" + "00".repeat(30), null, "").foreground, "hsl(256 55% 42%)");
   });
 
+  test("the_path_draws_exactly_the_drawn_cells", () => {
+    for (const key of [A, B, "0f".repeat(32), "e7".repeat(8) + "18".repeat(24), "00".repeat(32)]) {
+      const { cells, cellsPath } = generatedAvatar(key, null, npubFromHex(key));
+      const squares = [...cellsPath.matchAll(/M(\d) (\d)h1v1h-1z/g)].map((m) => Number(m[2]) * 5 + Number(m[1]));
+      assert.equal(cellsPath.replace(/M\d \dh1v1h-1z/g, ""), "");
+      assert.deepEqual(squares, cells.flatMap((on, i) => (on ? [i] : [])));
+    }
+  });
+
   test("initials_come_from_the_name_else_the_npub", () => {
     assert.equal(initialsOf("Alice Liddell", "npub1xyz"), "AL");
     assert.equal(initialsOf("bob", "npub1xyz"), "BO");

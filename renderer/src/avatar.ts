@@ -4,6 +4,8 @@
 export interface GeneratedAvatar {
   /** 25 cells, row by row; true cells are drawn. Columns 0–1 mirror 4–3. */
   cells: boolean[];
+  /** The drawn cells as one SVG path in the 5×5 viewBox: one element to create per avatar, not one per cell. */
+  cellsPath: string;
   /** HSL colours of the drawn cells and the background. */
   foreground: string;
   background: string;
@@ -38,5 +40,6 @@ export function generatedAvatar(pubkeyHex: string, name: string | null, npub: st
       cells.push(((bytes[2 + row * 3 + source] ?? 0) & 1) === 1);
     }
   }
-  return { cells, foreground: `hsl(${hue} 55% 42%)`, background: `hsl(${hue} 45% 90%)`, initials: initialsOf(name, npub) };
+  const cellsPath = cells.map((on, i) => (on ? `M${i % 5} ${Math.floor(i / 5)}h1v1h-1z` : "")).join("");
+  return { cells, cellsPath, foreground: `hsl(${hue} 55% 42%)`, background: `hsl(${hue} 45% 90%)`, initials: initialsOf(name, npub) };
 }

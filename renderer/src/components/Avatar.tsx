@@ -10,7 +10,7 @@ export function Avatar({ profile, size = 32, decorative = false }: { profile: Pr
   return (
     <svg className="avatar" {...(decorative ? { "aria-hidden": true } : { role: "img", "aria-label": label })} width={size} height={size} viewBox="0 0 5 5">
       <rect width="5" height="5" fill={avatar.background} />
-      {avatar.cells.map((on, i) => (on ? <rect key={i} x={i % 5} y={Math.floor(i / 5)} width="1" height="1" fill={avatar.foreground} opacity="0.55" /> : null))}
+      {avatar.cellsPath && <path d={avatar.cellsPath} fill={avatar.foreground} opacity="0.55" />}
       <text x="2.5" y="2.5" dominantBaseline="central" textAnchor="middle" fontSize="2.1" fontWeight="600" fill="#1a1a1a">
         {avatar.initials}
       </text>

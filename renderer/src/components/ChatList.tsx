@@ -1,5 +1,5 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef, type KeyboardEvent } from "react";
+import { useCallback, useRef, type KeyboardEvent } from "react";
 import type { AgentFlowPhase, ChatSummary } from "../../../shared/state";
 import { useNow } from "../hooks/useNow";
 import { measureShownRow } from "../virtualRows";
@@ -28,11 +28,13 @@ export function ChatList({ chats, openChatId, agentPhase, onOpen }: ChatListProp
   const now = useNow(30_000);
   const firstChat = agentPhase ? 1 : 0;
   const count = chats.length + firstChat;
+  // Stable between pushes: a new one makes the virtualizer recompute every row's key and offset on each scroll frame.
+  const getItemKey = useCallback((index: number) => (index < firstChat ? PLACEHOLDER_KEY : (chats[index - firstChat]?.id ?? index)), [chats, firstChat]);
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_ESTIMATE_PX,
-    getItemKey: (index) => (index < firstChat ? PLACEHOLDER_KEY : (chats[index - firstChat]?.id ?? index)),
+    getItemKey,
     overscan: 6,
     measureElement: measureShownRow,
     directDomUpdates: true,

@@ -1,6 +1,7 @@
-import { useId, type Ref } from "react";
+import { memo, useId, type Ref } from "react";
 import type { ChatSummary } from "../../../shared/state";
 import { chatTitle, fullTime, isoTime, relativeTime } from "../format";
+import { sameRowProps } from "../virtualRows";
 import { AgentBadge } from "./AgentBadge";
 import { Avatar } from "./Avatar";
 import { MutedIcon } from "./MutedIcon";
@@ -15,8 +16,11 @@ interface ChatListItemProps {
   onOpen: (chatId: string) => void;
 }
 
-/** One row of the virtualized chat list; the button is named by the title and described by the rest. */
-export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen }: ChatListItemProps) {
+/**
+ * One row of the virtualized chat list; the button is named by the title and described by the rest.
+ * A row whose chat did not change renders again neither on a push nor on a scroll.
+ */
+export const ChatListItem = memo(function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen }: ChatListItemProps) {
   const titleId = useId();
   const agentId = useId();
   const lastId = useId();
@@ -68,4 +72,4 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
       </button>
     </div>
   );
-}
+}, sameRowProps);
