@@ -1,7 +1,7 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 import type { AgentStartupPhase } from "./agentApi.js";
 
-export const CONTRACT_VERSION = 6;
+export const CONTRACT_VERSION = 7;
 
 export type SignerKind = "local";
 
@@ -87,7 +87,11 @@ export interface ProfileView {
   npub: string;
   name: string | null;
   picture: string | null;
-  /** The picture itself as a `data:` URL, once fetched by the core (only with "Load profile pictures" on). */
+  /**
+   * The picture itself as a `data:` URL, once fetched by the core (only with "Load profile pictures" on).
+   * Filled in the chat list's peers only: a chat shows its peer's picture from there, so picture data
+   * travels when a chat's row changes, not with every message of the open chat.
+   */
   picture_data: string | null;
 }
 
@@ -316,4 +320,22 @@ export interface AppState {
 export interface StateSnapshot {
   rev: number;
   state: AppState;
+}
+
+/** What changed since `base_rev`: top-level fields whole, the chat list by chat id. */
+export interface StatePatch {
+  /** The top-level fields that changed, each whole (never `chats`). */
+  fields: Partial<Omit<AppState, "chats">>;
+  /** Chats new or changed, each whole; the list keeps the order of `compareChats`. */
+  chats: ChatSummary[];
+  /** Ids of chats no longer listed. */
+  removed_chats: string[];
+}
+
+/** One push of the core: a whole state (a new subscriber's first, or asked for), or a patch onto `base_rev`. */
+export type StatePush = { rev: number; snapshot: AppState } | { rev: number; base_rev: number; patch: StatePatch };
+
+/** The chat list's order: newest activity first, then by id. */
+export function compareChats(a: ChatSummary, b: ChatSummary): number {
+  return b.updated_at - a.updated_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

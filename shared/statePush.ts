@@ -1,0 +1,50 @@
+// Folding pushes into whole states, the same for every receiver: renderers, the CLI, the agent bot,
+// tests. Unchanged parts keep their identity, so a renderer re-renders only what a patch replaced.
+import { compareChats, type AppState, type ChatSummary, type StatePatch, type StatePush, type StateSnapshot } from "./state.js";
+
+/** The chat list with `put` replacing or adding chats by id and `removed` dropped; the same array when nothing changed. */
+export function mergeChats(chats: readonly ChatSummary[], put: readonly ChatSummary[], removed: readonly string[]): ChatSummary[] {
+  if (put.length === 0 && removed.length === 0) return chats as ChatSummary[];
+  const replacing = new Map(put.map((chat) => [chat.id, chat]));
+  const gone = new Set(removed);
+  const next: ChatSummary[] = [];
+  for (const chat of chats) {
+    if (gone.has(chat.id)) continue;
+    const replaced = replacing.get(chat.id);
+    next.push(replaced ?? chat);
+    replacing.delete(chat.id);
+  }
+  for (const chat of replacing.values()) next.push(chat);
+  // Nearly sorted already: the sort moves only the chats put.
+  if (put.length > 0) next.sort(compareChats);
+  return next;
+}
+
+/**
+ * The state after `push`: its snapshot, or `state` with the patch applied. Null when the patch is of
+ * another base than `held` (a rev was missed): the receiver needs a whole snapshot.
+ */
+export function applyPush(held: StateSnapshot | null, push: StatePush): StateSnapshot | null {
+  if ("snapshot" in push) return { rev: push.rev, state: push.snapshot };
+  if (!held || held.rev !== push.base_rev) return null;
+  return { rev: push.rev, state: applyPatch(held.state, push.patch) };
+}
+
+export function applyPatch(state: AppState, patch: StatePatch): AppState {
+  const chats = mergeChats(state.chats, patch.chats, patch.removed_chats);
+  return { ...state, ...patch.fields, chats };
+}
+
+/**
+ * A receiver's fold: calls `onState` with each whole state, and `onGap` when a patch does not fit
+ * the state held (it is dropped; a whole snapshot sets things right).
+ */
+export function foldPushes(onState: (snapshot: StateSnapshot) => void, onGap: () => void = () => undefined): (push: StatePush) => void {
+  let held: StateSnapshot | null = null;
+  return (push) => {
+    const next = applyPush(held, push);
+    if (!next) return onGap();
+    held = next;
+    onState(next);
+  };
+}
