@@ -38,7 +38,19 @@ export function diffState(pushed: AppState, live: AppState): StatePatch | null {
 }
 
 function diffChats(pushed: readonly ChatSummary[], live: readonly ChatSummary[]): { put: ChatSummary[]; removed: string[] } {
-  if (pushed === live || (pushed.length === live.length && pushed.every((chat, i) => chat === live[i]))) return { put: [], removed: [] };
+  if (pushed === live) return { put: [], removed: [] };
+  // Most pushes change a few chats in place: the same ids at the same places.
+  if (pushed.length === live.length) {
+    const put: ChatSummary[] = [];
+    let aligned = true;
+    for (let i = 0; i < live.length && aligned; i++) {
+      const chat = live[i]!;
+      if (chat === pushed[i]) continue;
+      aligned = chat.id === pushed[i]!.id;
+      put.push(chat);
+    }
+    if (aligned) return { put, removed: [] };
+  }
   const before = new Map(pushed.map((chat) => [chat.id, chat]));
   const put = live.filter((chat) => before.get(chat.id) !== chat);
   const ids = new Set(live.map((chat) => chat.id));
