@@ -2,9 +2,24 @@
 // tests. Unchanged parts keep their identity, so a renderer re-renders only what a patch replaced.
 import { compareChats, type AppState, type ChatSummary, type StatePatch, type StatePush, type StateSnapshot } from "./state.js";
 
-/** The chat list with `put` replacing or adding chats by id and `removed` dropped; the same array when nothing changed. */
+/** Up to this many chats put (and none removed), each is moved into place; more, and the list is sorted again. */
+const FEW_CHATS = 16;
+
+/**
+ * The chat list (in `compareChats` order) with `put` replacing or adding chats by id and `removed`
+ * dropped; the same array when nothing changed.
+ */
 export function mergeChats(chats: readonly ChatSummary[], put: readonly ChatSummary[], removed: readonly string[]): ChatSummary[] {
   if (put.length === 0 && removed.length === 0) return chats as ChatSummary[];
+  if (removed.length === 0 && put.length <= FEW_CHATS) {
+    const next = chats.slice();
+    for (const chat of put) {
+      const at = next.findIndex((c) => c.id === chat.id);
+      if (at >= 0) next.splice(at, 1);
+      next.splice(placeOf(next, chat), 0, chat);
+    }
+    return next;
+  }
   const replacing = new Map(put.map((chat) => [chat.id, chat]));
   const gone = new Set(removed);
   const next: ChatSummary[] = [];
@@ -18,6 +33,18 @@ export function mergeChats(chats: readonly ChatSummary[], put: readonly ChatSumm
   // Nearly sorted already: the sort moves only the chats put.
   if (put.length > 0) next.sort(compareChats);
   return next;
+}
+
+/** Where `chat` goes in the sorted `chats` (binary search). */
+function placeOf(chats: readonly ChatSummary[], chat: ChatSummary): number {
+  let low = 0;
+  let high = chats.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareChats(chats[mid]!, chat) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /**

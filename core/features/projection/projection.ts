@@ -206,7 +206,8 @@ export class Projection {
     } else {
       const stale = new Set(changes.chats);
       if (openId !== last.openId) for (const id of [openId, last.openId]) if (id) stale.add(id);
-      for (const chat of this.listed) {
+      const recheck = flags !== last.flags || agentsKey !== last.agentsKey || changes.people.size > 0 || changes.pictures.size > 0;
+      for (const chat of recheck ? this.listed : []) {
         const peer = chat.peer;
         if (
           (flags !== last.flags && (chat.muted !== (flags[chat.id]?.muted === true) || chat.left !== (flags[chat.id]?.left === true))) ||
