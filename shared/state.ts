@@ -86,13 +86,8 @@ export interface ProfileView {
   pubkey: string;
   npub: string;
   name: string | null;
+  /** The picture's address; its data, once fetched, is in `AppState.pictures` under it. */
   picture: string | null;
-  /**
-   * The picture itself as a `data:` URL, once fetched by the core (only with "Load profile pictures" on).
-   * Filled in the chat list's peers only: a chat shows its peer's picture from there, so picture data
-   * travels when a chat's row changes, not with every message of the open chat.
-   */
-  picture_data: string | null;
 }
 
 /** Our own profile (kind 0) as we set it. */
@@ -315,6 +310,12 @@ export interface AppState {
   search: SearchState | null;
   /** Our own profile, null until one is set or found on the relays. */
   profile: OwnProfile | null;
+  /**
+   * The profile pictures the core fetched (only with "Load profile pictures" on), as `data:` URLs by
+   * picture address: those of the chat list's peers and the open chat's members. Apart from the
+   * profiles, so a picture travels once, not with every change of a chat or message.
+   */
+  pictures: Record<string, string>;
 }
 
 export interface StateSnapshot {
@@ -322,14 +323,16 @@ export interface StateSnapshot {
   state: AppState;
 }
 
-/** What changed since `base_rev`: top-level fields whole, the chat list by chat id. */
+/** What changed since `base_rev`: top-level fields whole, the chat list by chat id, pictures by address. */
 export interface StatePatch {
-  /** The top-level fields that changed, each whole (never `chats`). */
-  fields: Partial<Omit<AppState, "chats">>;
+  /** The top-level fields that changed, each whole (never `chats` or `pictures`). */
+  fields: Partial<Omit<AppState, "chats" | "pictures">>;
   /** Chats new or changed, each whole; the list keeps the order of `compareChats`. */
   chats: ChatSummary[];
   /** Ids of chats no longer listed. */
   removed_chats: string[];
+  /** Pictures new or changed; null: no longer held. */
+  pictures: Record<string, string | null>;
 }
 
 /** One push of the core: a whole state (a new subscriber's first, or asked for), or a patch onto `base_rev`. */

@@ -59,7 +59,19 @@ export function applyPush(held: StateSnapshot | null, push: StatePush): StateSna
 
 export function applyPatch(state: AppState, patch: StatePatch): AppState {
   const chats = mergeChats(state.chats, patch.chats, patch.removed_chats);
-  return { ...state, ...patch.fields, chats };
+  return { ...state, ...patch.fields, chats, pictures: mergePictures(state.pictures, patch.pictures) };
+}
+
+function mergePictures(pictures: Record<string, string>, changed: Record<string, string | null>): Record<string, string> {
+  const urls = Object.keys(changed);
+  if (urls.length === 0) return pictures;
+  const next = { ...pictures };
+  for (const url of urls) {
+    const data = changed[url];
+    if (typeof data === "string") next[url] = data;
+    else delete next[url];
+  }
+  return next;
 }
 
 /**

@@ -38,7 +38,7 @@ const chat = (id: string, updatedAt: number, unread = 0): ChatSummary =>
 /** One change of the live state as the core makes them: chats replaced (never changed), other fields changed in place. */
 function change(live: AppState, pick: (n: number) => number, step: number): void {
   const ids = live.chats.map((c) => c.id);
-  switch (pick(8)) {
+  switch (pick(9)) {
     case 0: // a new chat
       live.chats = [...live.chats, chat(`n${step}`, pick(50))].sort(compareChats);
       return;
@@ -63,6 +63,15 @@ function change(live: AppState, pick: (n: number) => number, step: number): void
     case 6:
       live.open_chat = pick(3) === 0 ? null : Object.freeze({ ...openChat(), chat_id: `n${pick(5)}`, unread_at_open: pick(4) });
       return;
+    case 7: {
+      // A picture fetched, fetched again or no longer shown.
+      const url = `https://pictures.example/${pick(4)}.png`;
+      const next = { ...live.pictures };
+      if (pick(3) === 0) delete next[url];
+      else next[url] = `data:image/png;base64,${step}`;
+      live.pictures = next;
+      return;
+    }
     default:
       live.login_error = pick(2) ? null : `error ${step}`;
   }
@@ -105,7 +114,7 @@ test("unit: random_changes_pushed_as_patches_fold_into_the_live_state", () => {
         assert.deepEqual(pushed.state, live, `seed ${seed} step ${step}: no patch, yet the state changed`);
         continue;
       }
-      assert.ok(!("chats" in patch.fields), "chats travel by id only");
+      assert.ok(!("chats" in patch.fields) && !("pictures" in patch.fields), "chats and pictures travel by key only");
       const push: StatePush = { rev: pushed.rev + 1, base_rev: pushed.rev, patch };
       // The patch crosses a process boundary as JSON.
       fold(JSON.parse(JSON.stringify(push)) as StatePush);
@@ -141,7 +150,7 @@ test("unit: a_patch_names_only_the_chats_that_changed_and_the_rest_keep_their_ob
 
 test("unit: a_patch_onto_another_rev_is_refused_and_a_whole_state_always_fits", () => {
   const state = initialState({ kind: "plain_file", notice: null }, true, "");
-  const patch = { fields: { login_error: "x" }, chats: [], removed_chats: [] };
+  const patch = { fields: { login_error: "x" }, chats: [], removed_chats: [], pictures: {} };
   assert.equal(applyPush({ rev: 3, state }, { rev: 5, base_rev: 4, patch }), null);
   assert.equal(applyPush(null, { rev: 5, base_rev: 4, patch }), null);
   assert.deepEqual(applyPush({ rev: 3, state }, { rev: 4, base_rev: 3, patch })?.state.login_error, "x");

@@ -28,13 +28,31 @@ export function diffState(pushed: AppState, live: AppState): StatePatch | null {
   const fields: Record<string, unknown> = {};
   let changed = false;
   for (const key of Object.keys(live) as (keyof AppState)[]) {
-    if (key === "chats" || jsonEqual(pushed[key], live[key])) continue;
+    if (key === "chats" || key === "pictures" || jsonEqual(pushed[key], live[key])) continue;
     fields[key] = Object.isFrozen(live[key]) ? live[key] : structuredClone(live[key]);
     changed = true;
   }
   const { put, removed } = diffChats(pushed.chats, live.chats);
-  if (!changed && put.length === 0 && removed.length === 0) return null;
-  return { fields: fields as StatePatch["fields"], chats: put, removed_chats: removed };
+  const pictures = diffPictures(pushed.pictures, live.pictures);
+  if (!changed && put.length === 0 && removed.length === 0 && pictures === null) return null;
+  return { fields: fields as StatePatch["fields"], chats: put, removed_chats: removed, pictures: pictures ?? {} };
+}
+
+function diffPictures(pushed: Record<string, string>, live: Record<string, string>): Record<string, string | null> | null {
+  if (pushed === live) return null;
+  const changed: Record<string, string | null> = {};
+  let any = false;
+  for (const url of Object.keys(live)) {
+    if (pushed[url] === live[url]) continue;
+    changed[url] = live[url]!;
+    any = true;
+  }
+  for (const url of Object.keys(pushed)) {
+    if (Object.hasOwn(live, url)) continue;
+    changed[url] = null;
+    any = true;
+  }
+  return any ? changed : null;
 }
 
 function diffChats(pushed: readonly ChatSummary[], live: readonly ChatSummary[]): { put: ChatSummary[]; removed: string[] } {

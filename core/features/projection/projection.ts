@@ -37,12 +37,13 @@ export class Projection {
   /** The chat list as last projected (by `compareChats`), by id, and what it was read with. */
   private listed: ChatSummary[] = [];
   private byId = new Map<string, ChatSummary>();
-  private listedWith: { openId: string | null; loadPictures: boolean; flags: Readonly<Record<string, ChatFlags>>; agentsKey: string } | null = null;
+  private listedWith: { openId: string | null; flags: Readonly<Record<string, ChatFlags>>; agentsKey: string } | null = null;
   /** The window's bounds or focus changed: it is read again at the next pass. */
   private windowStale = true;
   private windowFlags: Readonly<Record<string, ChatFlags>> | null = null;
-  /** Picture data by URL, read from the store once until it is written again. */
+  /** Picture data by URL, read from the store once until it is written again (while pictures are on). */
   private readonly pictures = new Map<string, string | null>();
+  private picturesOn = false;
 
   constructor(
     private readonly ctx: AccountContext,
@@ -146,9 +147,10 @@ export class Projection {
     const store = this.ctx.store;
     const changes = store.takeChanges();
     const loadPictures = this.ctx.state().settings.load_pictures;
-    if (loadPictures !== this.listedWith?.loadPictures) this.pictures.clear();
+    if (loadPictures !== this.picturesOn) this.pictures.clear();
+    this.picturesOn = loadPictures;
     for (const url of changes.pictures) this.pictures.delete(url);
-    const chats = timed("projection: chat list", () => this.projectChats(changes, loadPictures));
+    const chats = timed("projection: chat list", () => this.projectChats(changes));
     const window = this.openWindow;
     const windowStale =
       this.windowStale || changes.messages || changes.people.size > 0 || (window !== null && changes.chats.has(window.chatId)) || this.registry.flags() !== this.windowFlags;
@@ -156,29 +158,44 @@ export class Projection {
     this.windowStale = false;
     this.windowFlags = this.registry.flags();
     const invites = store.listPendingInvites();
-    const profile = this.profiles(invites.map((i) => i.from_pubkey), false);
+    const profile = this.profiles(invites.map((i) => i.from_pubkey));
+    const live = this.ctx.state();
+    const pictures = timed("projection: pictures", () => this.shownPictures(loadPictures, chats, openChat === undefined ? live.open_chat : openChat, live.pictures));
     this.ctx.update((s) => {
       s.chats = chats;
       s.invites = invites.map((i) => ({ id: i.id, from: profile(i.from_pubkey), group_name: i.group_name, received_at: i.received_at }));
       if (openChat !== undefined) s.open_chat = openChat;
+      s.pictures = pictures;
     });
   }
 
-  /** A pass's profile views of `people`, read at once; a picture's data is read once until it changes. */
-  private profiles(people: Iterable<string>, loadPictures: boolean): (pubkey: string) => ProfileView {
+  /** The fetched pictures of the listed chats' peers and the open chat's members; `held` itself when they are the same. */
+  private shownPictures(loadPictures: boolean, chats: readonly ChatSummary[], openChat: OpenChatState | null, held: Record<string, string>): Record<string, string> {
+    if (!loadPictures) return Object.keys(held).length === 0 ? held : {};
+    const shown: Record<string, string> = {};
+    const add = (url: string | null | undefined): void => {
+      if (!url || Object.hasOwn(shown, url)) return;
+      if (!this.pictures.has(url)) this.pictures.set(url, this.ctx.store.getPicture(url)?.data ?? null);
+      const data = this.pictures.get(url);
+      if (data) shown[url] = data;
+    };
+    for (const chat of chats) add(chat.peer?.picture);
+    for (const member of openChat?.members ?? []) add(member.picture);
+    const urls = Object.keys(shown);
+    const same = urls.length === Object.keys(held).length && urls.every((url) => held[url] === shown[url]);
+    return same ? held : shown;
+  }
+
+  /** A pass's profile views of `people`, read at once (anyone else on demand). */
+  private profiles(people: Iterable<string>): (pubkey: string) => ProfileView {
     const store = this.ctx.store;
     const rows = store.getProfiles([...new Set(people)]);
     const views = new Map<string, ProfileView>();
-    const pictureData = (url: string): string | null => {
-      if (!this.pictures.has(url)) this.pictures.set(url, store.getPicture(url)?.data ?? null);
-      return this.pictures.get(url) ?? null;
-    };
     return (pubkey) => {
       let view = views.get(pubkey);
       if (!view) {
         const row = rows.get(pubkey) ?? store.getProfiles([pubkey]).get(pubkey);
-        const picture = row?.picture ?? null;
-        view = { pubkey, npub: npubFromHex(pubkey), name: row?.name ?? null, picture, picture_data: picture && loadPictures ? pictureData(picture) : null };
+        view = { pubkey, npub: npubFromHex(pubkey), name: row?.name ?? null, picture: row?.picture ?? null };
         views.set(pubkey, view);
       }
       return view;
@@ -189,7 +206,7 @@ export class Projection {
    * The chat list: only the chats whose rows, peers, flags or agent marks changed are read again
    * (all of them at the first pass, or after many writes); an unchanged chat keeps its object.
    */
-  private projectChats(changes: StoreChanges, loadPictures: boolean): ChatSummary[] {
+  private projectChats(changes: StoreChanges): ChatSummary[] {
     const store = this.ctx.store;
     const me = this.ctx.keys.pubkey;
     const flags = this.registry.flags();
@@ -200,19 +217,19 @@ export class Projection {
     const agentMark = (peer: string | null): ChatSummary["agent"] => (peer && peer === agents.current ? "current" : peer && agents.past.includes(peer) ? "past" : null);
     let rows: ChatSummaryRow[];
     const gone: string[] = [];
-    const whole = last === null || last.loadPictures !== loadPictures || changes.chats.size > WHOLE_LIST_AT;
+    const whole = last === null || changes.chats.size > WHOLE_LIST_AT;
     if (whole) {
       rows = store.listChatSummaries();
     } else {
       const stale = new Set(changes.chats);
       if (openId !== last.openId) for (const id of [openId, last.openId]) if (id) stale.add(id);
-      const recheck = flags !== last.flags || agentsKey !== last.agentsKey || changes.people.size > 0 || changes.pictures.size > 0;
+      const recheck = flags !== last.flags || agentsKey !== last.agentsKey || changes.people.size > 0;
       for (const chat of recheck ? this.listed : []) {
         const peer = chat.peer;
         if (
           (flags !== last.flags && (chat.muted !== (flags[chat.id]?.muted === true) || chat.left !== (flags[chat.id]?.left === true))) ||
           (agentsKey !== last.agentsKey && chat.kind === "direct" && chat.agent !== agentMark(peer?.pubkey ?? null)) ||
-          (peer && (changes.people.has(peer.pubkey) || (peer.picture !== null && changes.pictures.has(peer.picture))))
+          (peer && changes.people.has(peer.pubkey))
         ) {
           stale.add(chat.id);
         }
@@ -224,11 +241,8 @@ export class Projection {
         else if (this.byId.has(id)) gone.push(id);
       }
     }
-    this.listedWith = { openId, loadPictures, flags, agentsKey };
-    const profile = this.profiles(
-      rows.flatMap((r) => (r.peer ? [r.peer] : [])),
-      loadPictures,
-    );
+    this.listedWith = { openId, flags, agentsKey };
+    const profile = this.profiles(rows.flatMap((r) => (r.peer ? [r.peer] : [])));
     // A deleted message is blank; an edited one reads as its newest edit; a reply's first line is its parent's reference.
     const lastMessage = (s: ChatSummaryRow): string | null => {
       if (s.last_message === null || s.last_message_id === null || s.last_message_sender === null) return s.last_message;
@@ -305,8 +319,7 @@ export class Projection {
     }
     const chatFlags = this.registry.flags()[window.chatId];
     if (chatFlags?.removed_by) people.add(chatFlags.removed_by);
-    // No picture data here: the renderer takes pictures from the chat list.
-    const profile = this.profiles(people, false);
+    const profile = this.profiles(people);
     const name = (pubkey: string | undefined): string => nameOf(profile, me, pubkey);
     const toView = (m: MessageRow): MessageView => {
       const line = m.kind === SYSTEM_KIND ? systemLines.get(m.id) : undefined;

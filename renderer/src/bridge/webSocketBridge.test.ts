@@ -64,12 +64,12 @@ function connect() {
 }
 
 // Stand-ins of AppState: the bridge looks only at what a patch names (chats by id, fields whole).
-const state = (marker: string) => ({ contract_version: CONTRACT_VERSION, marker, chats: [] as ReturnType<typeof chat>[] });
+const state = (marker: string) => ({ contract_version: CONTRACT_VERSION, marker, chats: [] as ReturnType<typeof chat>[], pictures: {} as Record<string, string> });
 const chat = (id: string, updatedAt: number, title = id) => ({ id, updated_at: updatedAt, title });
 const whole = (rev: number, snapshot: object) => ({ t: "state", push: { rev, snapshot } });
-const patch = (rev: number, baseRev: number, change: { fields?: object; chats?: object[]; removed_chats?: string[] }) => ({
+const patch = (rev: number, baseRev: number, change: { fields?: object; chats?: object[]; removed_chats?: string[]; pictures?: Record<string, string | null> }) => ({
   t: "state",
-  push: { rev, base_rev: baseRev, patch: { fields: change.fields ?? {}, chats: change.chats ?? [], removed_chats: change.removed_chats ?? [] } },
+  push: { rev, base_rev: baseRev, patch: { fields: change.fields ?? {}, chats: change.chats ?? [], removed_chats: change.removed_chats ?? [], pictures: change.pictures ?? {} } },
 });
 
 describe("unit: WebSocket bridge", () => {
@@ -217,9 +217,9 @@ describe("unit: WebSocket bridge", () => {
     connection.bridge.onState((snapshot) => seen.push(snapshot));
     current().push(whole(1, { ...state("a"), chats: [chat("c", 30), chat("b", 20), chat("a", 10)] }));
     current().push(patch(2, 1, { chats: [chat("a", 40, "a renamed")] }));
-    current().push(patch(3, 2, { fields: { marker: "b" }, removed_chats: ["b"] }));
-    current().push(patch(4, 3, { chats: [chat("d", 5)] }));
-    const final = { ...state("b"), chats: [chat("a", 40, "a renamed"), chat("c", 30), chat("d", 5)] };
+    current().push(patch(3, 2, { fields: { marker: "b" }, removed_chats: ["b"], pictures: { "https://p/1": "data:1", "https://p/2": "data:2" } }));
+    current().push(patch(4, 3, { chats: [chat("d", 5)], pictures: { "https://p/1": null } }));
+    const final = { ...state("b"), chats: [chat("a", 40, "a renamed"), chat("c", 30), chat("d", 5)], pictures: { "https://p/2": "data:2" } };
     assert.deepEqual(seen.map((s) => s.rev), [1, 2, 3, 4]);
     assert.deepEqual(seen.at(-1)!.state, final, "the same as the whole state of rev 4");
     const byId = (snapshot: StateSnapshot, id: string) => snapshot.state.chats.find((c) => c.id === id);
@@ -271,7 +271,8 @@ describe("unit: WebSocket bridge", () => {
       { t: "state", push: { rev: "1", snapshot: {} } },
       { t: "state", push: { rev: 1, snapshot: [] } },
       { t: "state", rev: 1, state: {} },
-      { t: "state", push: { rev: 2, base_rev: 1, patch: { fields: {}, chats: {} } } },
+      { t: "state", push: { rev: 2, base_rev: 1, patch: { fields: {}, chats: {}, removed_chats: [], pictures: {} } } },
+      { t: "state", push: { rev: 2, base_rev: 1, patch: { fields: {}, chats: [], removed_chats: [] } } },
       { t: "reply", id: 1, reply: { ok: "yes" } },
       { t: "other" },
     ];

@@ -60,7 +60,7 @@ function parsePush(push: Record<string, unknown>): StatePush | null {
   if (typeof rev !== "number") return null;
   if (isRecord(push["snapshot"])) return { rev, snapshot: push["snapshot"] as unknown as AppState };
   const patch = push["patch"];
-  if (typeof push["base_rev"] !== "number" || !isRecord(patch) || !isRecord(patch["fields"]) || !Array.isArray(patch["chats"]) || !Array.isArray(patch["removed_chats"])) return null;
+  if (typeof push["base_rev"] !== "number" || !isRecord(patch) || !isRecord(patch["fields"]) || !Array.isArray(patch["chats"]) || !Array.isArray(patch["removed_chats"]) || !isRecord(patch["pictures"])) return null;
   return { rev, base_rev: push["base_rev"], patch: patch as unknown as StatePatch };
 }
 

@@ -39,7 +39,7 @@ export function ChatListItem({ ref, index, setSize, chat, selected, now, onOpen 
         onClick={() => onOpen(chat.id)}
       >
         <span className="chat-avatar">
-          <Avatar profile={chat.peer ?? { pubkey: chat.id, npub: "", name: chatTitle(chat), picture: null, picture_data: null }} size={36} decorative />
+          <Avatar profile={chat.peer ?? { pubkey: chat.id, npub: "", name: chatTitle(chat), picture: null }} size={36} decorative />
         </span>
         <span className="chat-title-line">
           <span id={titleId} className="chat-title truncate">

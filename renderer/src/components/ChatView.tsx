@@ -59,9 +59,7 @@ export function ChatView({ chat, agent, me, updatingGroup, outcomes, composerRef
   const group = chat.kind === "group";
   const members = group ? memberSummary(chat.members, me, chat.left) : "";
   // The core lists every member, us included (first, on the creator's side): the header shows the other party.
-  const member = chat.kind === "direct" ? chat.members.find((m) => m.pubkey !== me.pubkey) : undefined;
-  // Pictures come with the chat list only (so they travel when a chat's row changes, not with every message).
-  const peer = member && (chats.find((c) => c.id === chat.chat_id)?.peer ?? member);
+  const peer = chat.kind === "direct" ? chat.members.find((member) => member.pubkey !== me.pubkey) : undefined;
   return (
     <section className="chat-view" aria-labelledby={titleId}>
       <header className="chat-header">
