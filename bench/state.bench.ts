@@ -65,7 +65,8 @@ try {
     pushIntervalMs: 0,
     timings: { messagePageSize: OPEN_MESSAGES },
   });
-  // Each push's stages, as the core times them (diagnostics channel), then its serialization here.
+  // Each push's stages, as the core times them (diagnostics channel), then its serialization here; a
+  // pass that pushed nothing counts toward the next push. One push's cost: the sum of its stages.
   const stageChannel = channel(STAGE_CHANNEL); // held: a channel nobody references may be collected with its subscribers
   let current = new Map<string, number>();
   const pushes: { stages: Map<string, number>; bytes: number }[] = [];
@@ -83,15 +84,14 @@ try {
     current = new Map();
     waiter?.(core.snapshot().state);
   });
-  const until = (predicate: (state: AppState) => boolean, action?: unknown): Promise<void> =>
+  const until = (predicate: (state: AppState) => boolean, action: unknown): Promise<void> =>
     new Promise((resolve) => {
       waiter = (state) => {
         if (!predicate(state)) return;
         waiter = null;
         resolve();
       };
-      if (action) void core.dispatch(action);
-      else waiter(core.snapshot().state);
+      void core.dispatch(action);
     });
   await until((s) => s.open_chat?.messages.length === OPEN_MESSAGES && s.chats.length === CHATS, { type: "OpenChat", chat_id: openId });
   // A message sent in the open chat (no relay: it fails) changes one chat's row and the window, push by push.

@@ -39,7 +39,8 @@ const MAX_TOASTS = 5;
 
 /**
  * The app core: owns AppState, hands each action to its route, and pushes what changed, coalesced,
- * with a strictly increasing rev: a new subscriber gets the whole state, then patches. Plain Node: runs in Electron's main process, the browser host and the CLI alike.
+ * with a strictly increasing rev: a new subscriber gets the whole state, then patches. Plain Node:
+ * runs in Electron's main process, the browser host and the CLI alike.
  */
 export class AppCore {
   private readonly state: AppState;
