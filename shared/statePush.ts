@@ -76,13 +76,20 @@ function mergePictures(pictures: Record<string, string>, changed: Record<string,
 
 /**
  * A receiver's fold: calls `onState` with each whole state, and `onGap` when a patch does not fit
- * the state held (it is dropped; a whole snapshot sets things right).
+ * the state held (it is dropped; a whole snapshot sets things right). Once per gap: the patches
+ * after it do not fit either until a whole state came.
  */
 export function foldPushes(onState: (snapshot: StateSnapshot) => void, onGap: () => void = () => undefined): (push: StatePush) => void {
   let held: StateSnapshot | null = null;
+  let asked = false;
   return (push) => {
     const next = applyPush(held, push);
-    if (!next) return onGap();
+    if (!next) {
+      if (!asked) onGap();
+      asked = true;
+      return;
+    }
+    if ("snapshot" in push) asked = false;
     held = next;
     onState(next);
   };

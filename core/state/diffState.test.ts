@@ -159,9 +159,12 @@ test("unit: a_patch_onto_another_rev_is_refused_and_a_whole_state_always_fits", 
   const seen: number[] = [];
   const fold = foldPushes((s) => seen.push(s.rev), () => (gaps += 1));
   fold({ rev: 5, base_rev: 4, patch });
+  fold({ rev: 6, base_rev: 5, patch });
+  assert.equal(gaps, 1, "asked once until a whole state comes");
   fold({ rev: 4, snapshot: state });
   fold({ rev: 5, base_rev: 4, patch });
-  assert.deepEqual([seen, gaps], [[4, 5], 1]);
+  fold({ rev: 7, base_rev: 6, patch });
+  assert.deepEqual([seen, gaps], [[4, 5], 2]);
 });
 
 test("unit: json_equal_compares_values_not_identity", () => {
