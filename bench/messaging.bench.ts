@@ -10,6 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { ClientState, KeyPackage } from "ts-mls";
 import type { AppState, StateSnapshot } from "../shared/state.js";
+import { foldPushes } from "../shared/statePush.js";
 import { AppCore, type LogLine, FileSecretStore } from "../core/index.js";
 import {
   EpochKeyCache,
@@ -264,13 +265,15 @@ try {
         stop();
         reject(new Error(`state not reached within ${timeoutMs} ms`));
       }, timeoutMs);
-      const stop = core.subscribe((snapshot) => {
-        if (done || !predicate(snapshot.state)) return;
-        done = true;
-        clearTimeout(timer);
-        queueMicrotask(() => stop());
-        resolve(snapshot);
-      });
+      const stop = core.subscribe(
+        foldPushes((snapshot) => {
+          if (done || !predicate(snapshot.state)) return;
+          done = true;
+          clearTimeout(timer);
+          queueMicrotask(() => stop());
+          resolve(snapshot);
+        }),
+      );
     });
   /** Resolves when `count()` reaches `target`, or after STALL_MS without progress, with the time of the last progress. */
   const waitForCount = (count: () => number, target: number): Promise<number> =>
@@ -347,9 +350,11 @@ try {
   /** When `predicate` first holds in a pushed state, in seconds since `t0` (NaN if not within `graceMs` of `after`). */
   const firstShown = (core: AppCore, predicate: (s: AppState) => boolean, t0: number) => {
     let at = NaN;
-    const stop = core.subscribe((snapshot) => {
-      if (Number.isNaN(at) && predicate(snapshot.state)) at = elapsed(t0);
-    });
+    const stop = core.subscribe(
+      foldPushes((snapshot) => {
+        if (Number.isNaN(at) && predicate(snapshot.state)) at = elapsed(t0);
+      }),
+    );
     return async (graceMs = 5_000): Promise<number> => {
       const deadline = performance.now() + graceMs;
       while (Number.isNaN(at) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));

@@ -25,7 +25,7 @@ import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppRequestHandl
 import { ElectronSecretStore } from "./secretStore.electron.js";
 import { PACKAGED_FORBIDDEN_SWITCHES, mainWebPreferences, packagedMenuTemplate } from "./windowOptions.js";
 import { CONTENT_SECURITY_POLICY } from "../shared/csp.js";
-import { IPC_CHANNELS, type DispatchReply, type StateSnapshot } from "../shared/index.js";
+import { IPC_CHANNELS, type DispatchReply, type StatePush, type StateSnapshot } from "../shared/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RENDERER_ROOT = path.join(here, "..", "renderer");
@@ -223,12 +223,13 @@ function start(): void {
     return core.dispatch(raw);
   });
 
-  ipcMain.handle(IPC_CHANNELS.snapshot, (event): StateSnapshot => {
+  ipcMain.handle(IPC_CHANNELS.snapshot, (event): StatePush => {
     if (core === null || !isTrustedSender(event)) {
       log({ level: "warn", event: "ipc_refused", channel: IPC_CHANNELS.snapshot, url: event.senderFrame?.url ?? null });
       throw new Error(REFUSED_SENDER);
     }
-    return core.snapshot();
+    const { rev, state } = core.snapshot();
+    return { rev, snapshot: state };
   });
 
   app
@@ -263,9 +264,9 @@ function start(): void {
         notification.show();
       };
       let notified = created.snapshot().state.notification?.seq ?? 0;
-      created.subscribe((snapshot) => {
-        if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, snapshot);
-        const note = snapshot.state.notification;
+      created.subscribe((push) => {
+        if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.state, push);
+        const note = created.snapshot().state.notification;
         if (note && note.seq > notified) {
           notified = note.seq;
           showNotification(created, note);

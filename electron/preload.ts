@@ -3,7 +3,8 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
 import { IPC_CHANNELS, type BurrowBridge } from "../shared/ipc.js";
 import type { AppAction, DispatchReply } from "../shared/actions.js";
-import type { StateSnapshot } from "../shared/state.js";
+import type { StatePush, StateSnapshot } from "../shared/state.js";
+import { foldPushes } from "../shared/statePush.js";
 
 const bridge: BurrowBridge = {
   dispatch(action: AppAction): Promise<DispatchReply> {
@@ -11,17 +12,21 @@ const bridge: BurrowBridge = {
   },
 
   onState(listener: (snapshot: StateSnapshot) => void): () => void {
-    const handler = (_event: IpcRendererEvent, snapshot: StateSnapshot): void => listener(snapshot);
     let subscribed = true;
-    // Listen first, then ask for the current snapshot: a push that overtakes it has a higher rev,
-    // and the renderer drops the older one.
+    const whole = (): void => {
+      void (ipcRenderer.invoke(IPC_CHANNELS.snapshot) as Promise<StatePush>).then(
+        (push) => {
+          if (subscribed) fold(push);
+        },
+        (error: unknown) => console.error("burrow: could not read the current state", error),
+      );
+    };
+    // A patch that does not fit what is held (sent before the whole state was read) asks for it again.
+    const fold = foldPushes(listener, whole);
+    const handler = (_event: IpcRendererEvent, push: StatePush): void => fold(push);
+    // Listen first, then ask for the current state: patches before it are dropped, those after it fit.
     ipcRenderer.on(IPC_CHANNELS.state, handler);
-    void (ipcRenderer.invoke(IPC_CHANNELS.snapshot) as Promise<StateSnapshot>).then(
-      (snapshot) => {
-        if (subscribed) listener(snapshot);
-      },
-      (error: unknown) => console.error("burrow: could not read the current state", error),
-    );
+    whole();
     return () => {
       subscribed = false;
       ipcRenderer.removeListener(IPC_CHANNELS.state, handler);

@@ -6,3 +6,4 @@ export * from "./csp.js";
 export * from "./pubkeys.js";
 export * from "./relayUrl.js";
 export * from "./agentApi.js";
+export * from "./statePush.js";

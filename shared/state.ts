@@ -1,7 +1,7 @@
 // The one serializable snapshot the core pushes to every renderer. Secrets never enter it.
 import type { AgentStartupPhase } from "./agentApi.js";
 
-export const CONTRACT_VERSION = 6;
+export const CONTRACT_VERSION = 7;
 
 export type SignerKind = "local";
 
@@ -86,9 +86,8 @@ export interface ProfileView {
   pubkey: string;
   npub: string;
   name: string | null;
+  /** The picture's address; its data, once fetched, is in `AppState.pictures` under it. */
   picture: string | null;
-  /** The picture itself as a `data:` URL, once fetched by the core (only with "Load profile pictures" on). */
-  picture_data: string | null;
 }
 
 /** Our own profile (kind 0) as we set it. */
@@ -311,9 +310,35 @@ export interface AppState {
   search: SearchState | null;
   /** Our own profile, null until one is set or found on the relays. */
   profile: OwnProfile | null;
+  /**
+   * The profile pictures the core fetched (only with "Load profile pictures" on), as `data:` URLs by
+   * picture address: those of the chat list's peers and the open chat's members. Apart from the
+   * profiles, so a picture travels once, not with every change of a chat or message.
+   */
+  pictures: Record<string, string>;
 }
 
 export interface StateSnapshot {
   rev: number;
   state: AppState;
+}
+
+/** What changed since `base_rev`: top-level fields whole, the chat list by chat id, pictures by address. */
+export interface StatePatch {
+  /** The top-level fields that changed, each whole (never `chats` or `pictures`). */
+  fields: Partial<Omit<AppState, "chats" | "pictures">>;
+  /** Chats new or changed, each whole; the list keeps the order of `compareChats`. */
+  chats: ChatSummary[];
+  /** Ids of chats no longer listed. */
+  removed_chats: string[];
+  /** Pictures new or changed; null: no longer held. */
+  pictures: Record<string, string | null>;
+}
+
+/** One push of the core: a whole state (a new subscriber's first, or asked for), or a patch onto `base_rev`. */
+export type StatePush = { rev: number; snapshot: AppState } | { rev: number; base_rev: number; patch: StatePatch };
+
+/** The chat list's order: newest activity first, then by id. */
+export function compareChats(a: ChatSummary, b: ChatSummary): number {
+  return b.updated_at - a.updated_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { getPublicKey, nip19 } from "nostr-tools";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { AppState, StateSnapshot } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import type { AppCore } from "./appCore.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
 
@@ -182,7 +183,12 @@ describe("AppCore actions and pushes", () => {
 
   test("pushes_are_coalesced_and_rev_strictly_increases", async () => {
     const pushes: StateSnapshot[] = [];
-    const unsubscribe = core.subscribe((snapshot) => pushes.push(snapshot));
+    let patches = 0;
+    const fold = foldPushes((snapshot) => pushes.push(snapshot));
+    const unsubscribe = core.subscribe((push) => {
+      if ("patch" in push) patches += 1;
+      fold(push);
+    });
     const startRev = pushes[0]!.rev;
     for (let i = 0; i < 200; i++) await core.dispatch({ type: "SetNetworkEnabled", enabled: i % 2 === 0 });
     await core.dispatch({ type: "SetNetworkEnabled", enabled: false });
@@ -194,6 +200,8 @@ describe("AppCore actions and pushes", () => {
     assert.ok(later.at(-1)!.rev > startRev);
     assert.equal(later.at(-1)!.state.network.enabled, false);
     assert.equal(later.at(-1)!.state.network.status, "off");
+    assert.equal(patches, later.length, "after the whole state, patches");
+    assert.deepEqual(later.at(-1)!.state, core.snapshot().state);
   });
 
   test("integration: agent_button_is_never_usable_without_allowlist_and_says_why_when_the_api_is_unreachable", async () => {
@@ -201,7 +209,7 @@ describe("AppCore actions and pushes", () => {
     const unreachable = await coreIn(`${dir.path}/unreachable`, 5, [], {}, "http://127.0.0.1:1");
     try {
       const buttons: AppState["agent_button"][] = [];
-      unreachable.subscribe(({ state }) => buttons.push(state.agent_button));
+      unreachable.subscribe(foldPushes(({ state }) => buttons.push(state.agent_button)));
       await unreachable.dispatch({ type: "CreateAccount" });
       const { state } = await waitForState(unreachable, (s) => s.agent.probe_error !== null);
       assert.equal(state.agent.access, "unknown");

@@ -1,6 +1,7 @@
 import { actionTag, parseAction, type AppAction, type DispatchReply } from "../../shared/actions.js";
 import { toUserMessage } from "../../shared/errors.js";
-import type { AppState, StateSnapshot, ToastKind } from "../../shared/state.js";
+import type { AppState, StatePush, StateSnapshot, ToastKind } from "../../shared/state.js";
+import { applyPatch } from "../../shared/statePush.js";
 import type { AgentResponse } from "../agentApi/client.js";
 import { systemClock, type Clock } from "../base/clock.js";
 import { DEFAULT_TIMINGS, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, type CoreTimings } from "../base/config.js";
@@ -9,6 +10,8 @@ import type { Logger } from "../base/log.js";
 import type { SecretStore } from "../base/secretStore.js";
 import { initNostrCrypto } from "../marmot/index.js";
 import { describeError } from "../marmot/errors.js";
+import { timed } from "../base/stages.js";
+import { diffState } from "../state/diffState.js";
 import { agentButton, initialState } from "../state/appState.js";
 import { route, type AccountAction } from "./routes.js";
 import { Session } from "./session.js";
@@ -35,15 +38,16 @@ export interface AppCoreOptions {
 const MAX_TOASTS = 5;
 
 /**
- * The app core: owns AppState, hands each action to its route, and pushes coalesced snapshots with a
- * strictly increasing rev. Plain Node: runs in Electron's main process, the browser host and the CLI alike.
+ * The app core: owns AppState, hands each action to its route, and pushes what changed, coalesced,
+ * with a strictly increasing rev: a new subscriber gets the whole state, then patches. Plain Node:
+ * runs in Electron's main process, the browser host and the CLI alike.
  */
 export class AppCore {
   private readonly state: AppState;
   private rev = 1;
   private published: StateSnapshot;
   private pushTimer: NodeJS.Timeout | null = null;
-  private readonly listeners = new Set<(snapshot: StateSnapshot) => void>();
+  private readonly listeners = new Set<(push: StatePush) => void>();
   private readonly eventListeners = new Set<CoreEventListener>();
   private nextToastId = 1;
   private closed = false;
@@ -97,14 +101,18 @@ export class AppCore {
     return core;
   }
 
+  /** The whole state as last pushed (never mutated: a push makes a new one, sharing what did not change). */
   snapshot(): StateSnapshot {
     return this.published;
   }
 
-  /** Calls `listener` with the current snapshot now and with every later push. */
-  subscribe(listener: (snapshot: StateSnapshot) => void): () => void {
+  /**
+   * Calls `listener` with the whole current state now, then with every later push (patches onto the
+   * rev before; `foldPushes` of shared/statePush.ts turns them into whole states).
+   */
+  subscribe(listener: (push: StatePush) => void): () => void {
     this.listeners.add(listener);
-    listener(this.published);
+    listener({ rev: this.published.rev, snapshot: this.published.state });
     return () => this.listeners.delete(listener);
   }
 
@@ -203,11 +211,14 @@ export class AppCore {
   private flush(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
     this.pushTimer = null;
+    const patch = timed("push: diff and clone of the changed fields", () => diffState(this.published.state, this.state));
+    if (!patch) return;
+    const push: StatePush = { rev: this.rev + 1, base_rev: this.rev, patch };
     this.rev += 1;
-    this.published = { rev: this.rev, state: structuredClone(this.state) };
+    this.published = { rev: this.rev, state: timed("push: the whole state after it (shared)", () => applyPatch(this.published.state, patch)) };
     for (const listener of this.listeners) {
       try {
-        listener(this.published);
+        listener(push);
       } catch (error) {
         this.log({ event: "listener_failed", error: describeError(error) });
       }

@@ -1,8 +1,9 @@
-import type { AppState, StateSnapshot } from "../../shared/state.js";
+import type { AppState, StatePush, StateSnapshot } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 
 /** What waitForState needs of a core (AppCore is one): the base knows no higher floor's types. */
 interface StateSource {
-  subscribe(listener: (snapshot: StateSnapshot) => void): () => void;
+  subscribe(listener: (push: StatePush) => void): () => void;
 }
 
 /**
@@ -17,12 +18,14 @@ export function waitForState(core: StateSource, predicate: (state: AppState) => 
       reject(timeoutError());
     }, timeoutMs);
     let done = false;
-    unsubscribe = core.subscribe((snapshot) => {
-      if (done || !predicate(snapshot.state)) return;
-      done = true;
-      clearTimeout(timer);
-      queueMicrotask(() => unsubscribe());
-      resolve(snapshot);
-    });
+    unsubscribe = core.subscribe(
+      foldPushes((snapshot) => {
+        if (done || !predicate(snapshot.state)) return;
+        done = true;
+        clearTimeout(timer);
+        queueMicrotask(() => unsubscribe());
+        resolve(snapshot);
+      }),
+    );
   });
 }

@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { startTestServer, type TestServer } from "../../server/agent/api/testServer.js";
 import type { AppState } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import type { AppCore } from "../app/appCore.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
 
@@ -97,7 +98,7 @@ describe("New Agent against the real agent server", () => {
     const shown = await waitForState(core, (s) => s.agent_button !== null, 10_000);
     assert.deepEqual(shown.state.agent_button, { title: "New Agent", is_busy: false, phase: null, disabled_reason: null });
     const phases = new Set<string>();
-    core.subscribe(({ state }) => state.agent.phase && phases.add(state.agent.phase));
+    core.subscribe(foldPushes(({ state }) => state.agent.phase && phases.add(state.agent.phase)));
     const clicks = await Promise.all([core.dispatch({ type: "EnsureAgent" }), core.dispatch({ type: "EnsureAgent" })]);
     assert.deepEqual(clicks.map((c) => c.ok), [true, false], "a double click starts one flow");
     const opened = await waitForState(core, (s) => s.open_chat !== null && !s.busy.starting_agent, 30_000);

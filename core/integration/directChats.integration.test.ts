@@ -7,6 +7,7 @@ import { WebSocketServer } from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import { RelayPool } from "../relays/pool.js";
 import type { AppState } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import type { AppCore } from "../app/appCore.js";
 import type { CoreEvent } from "../base/events.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
@@ -268,7 +269,7 @@ describe("key package waiting path", () => {
     const erin = await coreIn(`${dir.path}/erin`, 5, [relay.url]);
     try {
       const seen: Array<{ creating: boolean; published: boolean; open: boolean }> = [];
-      erin.subscribe(({ state }) => seen.push({ creating: state.busy.creating_chat, published: state.key_package.published, open: state.open_chat !== null }));
+      erin.subscribe(foldPushes(({ state }) => seen.push({ creating: state.busy.creating_chat, published: state.key_package.published, open: state.open_chat !== null })));
       await erin.dispatch({ type: "CreateAccount" });
       await waitForState(erin, (s) => s.auth.status === "logged_in");
       // Straight after login our KeyPackage is not out yet: the creation waits for it, then goes on.

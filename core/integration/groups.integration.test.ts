@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import type { AppCore } from "../app/appCore.js";
 import { coreIn, tempDir, waitForState, withAccount } from "../testing.js";
 
@@ -167,11 +168,13 @@ describe("groups of five cores", () => {
     let pushes = 0;
     let sawProgress = false;
     let maxTotal = 0;
-    const stop = erin.subscribe(({ state }) => {
-      pushes += 1;
-      if (state.sync) maxTotal = Math.max(maxTotal, state.sync.total);
-      if (state.sync && state.sync.total >= total) sawProgress = true;
-    });
+    const stop = erin.subscribe(
+      foldPushes(({ state }) => {
+        pushes += 1;
+        if (state.sync) maxTotal = Math.max(maxTotal, state.sync.total);
+        if (state.sync && state.sync.total >= total) sawProgress = true;
+      }),
+    );
     const started = Date.now();
     await erin.dispatch({ type: "SetNetworkEnabled", enabled: true });
     const { state } = await waitForState(erin, (s) => texts(s).includes(`backlog ${total - 1}`) && s.sync === null, 60_000);

@@ -94,13 +94,13 @@ describe("profiles over the embedded relay", () => {
     assert.equal(bob.snapshot().state.settings.load_pictures, false);
     const peer = bob.snapshot().state.chats[0]?.peer;
     assert.equal(peer?.picture, pictureUrl);
-    assert.equal(peer?.picture_data, null);
+    assert.deepEqual(bob.snapshot().state.pictures, {});
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(pictureHits, []);
 
     assert.deepEqual(await bob.dispatch({ type: "SetLoadPictures", enabled: true }), { ok: true });
-    const { state } = await waitForState(bob, (s) => s.chats[0]?.peer?.picture_data != null, 5_000);
-    assert.equal(state.chats[0]?.peer?.picture_data, `data:image/png;base64,${PNG.toString("base64")}`);
+    const { state } = await waitForState(bob, (s) => s.pictures[pictureUrl] !== undefined, 5_000);
+    assert.deepEqual(state.pictures, { [pictureUrl]: `data:image/png;base64,${PNG.toString("base64")}` });
     assert.deepEqual(pictureHits, ["/alice.png"]);
   });
 
@@ -112,7 +112,7 @@ describe("profiles over the embedded relay", () => {
     assert.equal(state.chats[0]?.title, "Bob");
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.ok(!pictureHits.includes("/bob.png"));
-    assert.equal(alice.snapshot().state.chats[0]?.peer?.picture_data, null);
+    assert.equal(alice.snapshot().state.pictures[bobPicture], undefined);
   });
 
   test("someone_first_seen_later_with_an_older_profile_is_fetched", async () => {

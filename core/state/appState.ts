@@ -24,6 +24,7 @@ export function initialState(store: Pick<SecretStore, "kind" | "notice">, networ
     secret_storage: { kind: store.kind, notice: store.notice, notice_dismissed: false },
     search: null,
     profile: null,
+    pictures: {},
   };
 }
 

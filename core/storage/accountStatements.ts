@@ -26,6 +26,14 @@ export type RawMessage = Omit<MessageRow, "tags"> & { tags: string };
 export type RawChatSummary = Omit<ChatSummaryRow, "members"> & { members: string };
 export type RawInvite = Omit<InviteRow, "welcome" | "relays"> & { welcome: Buffer; relays: string };
 
+/** One row per group: its last chat message and unread count (the `?` is our pubkey). */
+const CHAT_SUMMARY_SELECT = `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
+         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender, last.id AS last_message_id,
+         (SELECT count(*) FROM messages AS u
+           WHERE u.group_id = g.id AND u.kind = 9 AND u.seq > g.last_read_seq AND u.sender <> ?) AS unread
+       FROM groups AS g
+       LEFT JOIN messages AS last ON last.seq =
+         (SELECT m.seq FROM messages AS m WHERE m.group_id = g.id AND m.kind = 9 ORDER BY m.created_at DESC, m.seq DESC LIMIT 1)`;
 
 const KEY_PACKAGE_COLUMNS = "ref, private, public, event_443_id, event_30443_id, d_tag, created_at, published_at, used_at, deleted_at";
 const GROUP_COLUMNS =
@@ -140,16 +148,8 @@ export function prepareStatements(db: Database.Database) {
     listUnsentMessages: db.prepare<[], RawMessage>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE status IN ('pending', 'failed') ORDER BY seq`,
     ),
-    chatSummaries: db.prepare<[string], RawChatSummary>(
-      `SELECT g.id, g.kind, g.name, g.peer, g.members, g.updated_at, g.last_read_at,
-         last.content AS last_message, last.created_at AS last_message_at, last.sender AS last_message_sender, last.id AS last_message_id,
-         (SELECT count(*) FROM messages AS u
-           WHERE u.group_id = g.id AND u.kind = 9 AND u.seq > g.last_read_seq AND u.sender <> ?) AS unread
-       FROM groups AS g
-       LEFT JOIN messages AS last ON last.seq =
-         (SELECT m.seq FROM messages AS m WHERE m.group_id = g.id AND m.kind = 9 ORDER BY m.created_at DESC, m.seq DESC LIMIT 1)
-       ORDER BY g.updated_at DESC, g.id`,
-    ),
+    chatSummaries: db.prepare<[string], RawChatSummary>(`${CHAT_SUMMARY_SELECT} ORDER BY g.updated_at DESC, g.id`),
+    chatSummary: db.prepare<[string, string], RawChatSummary>(`${CHAT_SUMMARY_SELECT} WHERE g.id = ?`),
 
     markProcessed: db.prepare<[string, number, number]>(
       "INSERT INTO processed_events (event_id, kind, seen_at) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",

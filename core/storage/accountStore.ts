@@ -71,6 +71,20 @@ const toMessage = (raw: RawMessage): MessageRow => ({ ...raw, tags: JSON.parse(r
 
 const toInvite = (raw: RawInvite): InviteRow => ({ ...raw, welcome: bytes(raw.welcome), relays: JSON.parse(raw.relays) as string[] });
 
+/** Written since the projection last looked (a write that rolled back is listed too: it is only read again). */
+export interface StoreChanges {
+  /** Groups whose row, messages or read marker were written. */
+  chats: Set<string>;
+  /** Pubkeys whose profile was written. */
+  people: Set<string>;
+  /** Picture URLs whose data was written. */
+  pictures: Set<string>;
+  /** A message's status changed. */
+  messages: boolean;
+}
+
+const noChanges = (): StoreChanges => ({ chats: new Set(), people: new Set(), pictures: new Set(), messages: false });
+
 export interface StoredPicture {
   /** A data: URL; null: the fetch failed at `at` (unix seconds). */
   data: string | null;
@@ -89,6 +103,7 @@ export class AccountStore {
   readonly messageSearch: MessageSearch;
   /** A message's text was erased: the WAL still holds it until the next checkpoint. */
   private erased = false;
+  private changes = noChanges();
 
   private constructor(
     private readonly db: Database.Database,
@@ -215,6 +230,7 @@ export class AccountStore {
 
   /** Inserts or replaces the group; keeps created_at and last_read_at, and updated_at never moves back. */
   upsertGroup(group: GroupInput): void {
+    this.changes.chats.add(group.id);
     this.statements.upsertGroup.run({
       ...group,
       admins: JSON.stringify(group.admins),
@@ -239,16 +255,19 @@ export class AccountStore {
 
   /** Moves updated_at forward to `at` (never back). */
   touchGroup(id: string, at: number): boolean {
+    this.changes.chats.add(id);
     return this.statements.touchGroup.run(at, id).changes > 0;
   }
 
   /** Moves last_read_at forward to `at` (never back). */
   setLastReadAt(id: string, at: number): boolean {
+    this.changes.chats.add(id);
     return this.statements.setLastReadAt.run(at, id).changes > 0;
   }
 
   /** Marks every message stored so far in the group as read. */
   markRead(id: string): boolean {
+    this.changes.chats.add(id);
     return this.statements.markRead.run(id, id).changes > 0;
   }
 
@@ -260,6 +279,7 @@ export class AccountStore {
 
   /** Deletes the group with its epoch keys and messages. */
   deleteGroup(id: string): boolean {
+    this.changes.chats.add(id);
     return this.statements.deleteGroup.run(id).changes > 0;
   }
 
@@ -283,6 +303,7 @@ export class AccountStore {
 
   /** False when a message with this id is already stored (it is left unchanged). */
   insertMessage(message: MessageInput): boolean {
+    this.changes.chats.add(message.group_id);
     return (
       this.statements.insertMessage.run({
         id: message.id,
@@ -300,6 +321,7 @@ export class AccountStore {
   }
 
   updateMessageStatus(id: string, status: MessageStatus, error: string | null = null): boolean {
+    this.changes.messages = true;
     return this.statements.updateMessageStatus.run(status, error, id).changes > 0;
   }
 
@@ -372,6 +394,7 @@ export class AccountStore {
    * checkpoint after the commit, neither the database file nor its WAL keeps the old text.
    */
   eraseMessage(groupId: string, id: string, sender: string): boolean {
+    this.changes.chats.add(groupId);
     const changed = this.statements.eraseMessage.run({ group_id: groupId, sender, id }).changes > 0;
     this.erased ||= changed;
     this.checkpointIfErased();
@@ -388,6 +411,19 @@ export class AccountStore {
     return this.statements.chatSummaries
       .all(this.pubkey)
       .map((raw) => ({ ...raw, members: JSON.parse(raw.members) as string[] }));
+  }
+
+  /** The group's row of `listChatSummaries`; null when there is no such group. */
+  chatSummary(id: string): ChatSummaryRow | null {
+    const raw = this.statements.chatSummary.get(this.pubkey, id);
+    return raw === undefined ? null : { ...raw, members: JSON.parse(raw.members) as string[] };
+  }
+
+  /** What may show differently since the last call: the projection reads only that again. */
+  takeChanges(): StoreChanges {
+    const changes = this.changes;
+    this.changes = noChanges();
+    return changes;
   }
 
   // ── processed events ──
@@ -436,11 +472,13 @@ export class AccountStore {
 
   /** Stores the profile unless one from a kind-0 event at least as new is stored; returns whether it was. */
   upsertProfile(profile: ProfileRow): boolean {
+    this.changes.people.add(profile.pubkey);
     return this.statements.upsertProfile.run(profile).changes > 0;
   }
 
   /** A fetched profile picture as a data: URL, null when fetching it failed; kept under meta `picture:<url>`. */
   savePicture(url: string, data: string | null, at: number): void {
+    this.changes.pictures.add(url);
     this.setMeta<StoredPicture>(`picture:${url}`, { data, at });
   }
 

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { agentPhaseText, type AppState } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import { AgentApiError, AppCore, type LogLine, PUBLIC_AGENT_API_URL, PUBLIC_RELAYS, agentApiUrlFromEnv, relaysFromEnv, type CoreTimings, type CoreEvent, defaultDataDir, defaultStackHome, FileSecretStore, waitForState } from "../../core/index.js";
 
 const USAGE = `Usage: burrow <command> [options]
@@ -72,7 +73,7 @@ async function openSession(options: { dataDir: string; relays: string[]; apiUrl:
     log,
   });
   let latest = core.snapshot().state;
-  core.subscribe(({ state }) => (latest = state));
+  core.subscribe(foldPushes(({ state }) => (latest = state)));
   return {
     core,
     state: () => latest,
@@ -274,12 +275,14 @@ async function agentCommand(
       if (access.agent.access === "unknown" && access.agent.probe_error) throw new CliError(access.agent.probe_error.message);
       if (access.agent.access === "not_allowlisted") throw new CliError("This account is not allowlisted for agents.");
       let lastPhase = "";
-      const unsubscribe = session.core.subscribe(({ state }) => {
-        if (state.agent.phase && state.agent.phase !== lastPhase) {
-          lastPhase = state.agent.phase;
-          progress(agentPhaseText(state.agent.phase));
-        }
-      });
+      const unsubscribe = session.core.subscribe(
+        foldPushes(({ state }) => {
+          if (state.agent.phase && state.agent.phase !== lastPhase) {
+            lastPhase = state.agent.phase;
+            progress(agentPhaseText(state.agent.phase));
+          }
+        }),
+      );
       let sawBusy = false;
       const finished = session.until(
         (s) => {

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";
 import type { HostMessage } from "../../shared/ipc.js";
-import { CONTRACT_VERSION } from "../../shared/state.js";
+import { CONTRACT_VERSION, type AppState, type StateSnapshot } from "../../shared/state.js";
+import { foldPushes } from "../../shared/statePush.js";
 import type { AppCore } from "../../core/index.js";
 import { coreIn, tempDir } from "../../core/testing.js";
 import { persistentToken, REFUSED_CLOSE_CODE, rememberedPort, rememberPort, startWebHost, type WebHost } from "./host.js";
@@ -13,36 +14,53 @@ import { persistentToken, REFUSED_CLOSE_CODE, rememberedPort, rememberPort, star
 interface Client {
   ws: WebSocket;
   messages: HostMessage[];
+  /** The pushes folded into whole states, as a renderer holds them. */
+  states: StateSnapshot[];
   next(predicate: (message: HostMessage) => boolean, timeoutMs?: number): Promise<HostMessage>;
+  nextState(predicate: (state: AppState) => boolean, timeoutMs?: number): Promise<StateSnapshot>;
+}
+
+/** The first of `seen`, or of what `waiters` are later told, that satisfies `predicate`. */
+function first<T>(seen: T[], waiters: Array<(item: T) => boolean>, predicate: (item: T) => boolean, timeoutMs: number): Promise<T> {
+  const found = seen.find(predicate);
+  if (found) return Promise.resolve(found);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("nothing matching arrived")), timeoutMs);
+    const waiter = (item: T): boolean => {
+      if (!predicate(item)) return false;
+      clearTimeout(timer);
+      resolve(item);
+      return true;
+    };
+    waiters.push(waiter);
+  });
+}
+
+function tell<T>(item: T, seen: T[], waiters: Array<(item: T) => boolean>): void {
+  seen.push(item);
+  for (const waiter of [...waiters]) if (waiter(item)) waiters.splice(waiters.indexOf(waiter), 1);
 }
 
 function connect(url: string, origin: string | undefined): Promise<Client> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, origin ? { origin } : {});
     const messages: HostMessage[] = [];
-    const waiters: Array<{ predicate: (m: HostMessage) => boolean; resolve: (m: HostMessage) => void }> = [];
+    const states: StateSnapshot[] = [];
+    const messageWaiters: Array<(m: HostMessage) => boolean> = [];
+    const stateWaiters: Array<(s: StateSnapshot) => boolean> = [];
+    const fold = foldPushes((snapshot) => tell(snapshot, states, stateWaiters));
     ws.on("message", (data) => {
       const message = JSON.parse(data.toString()) as HostMessage;
-      messages.push(message);
-      for (const waiter of [...waiters]) {
-        if (waiter.predicate(message)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(message);
-        }
-      }
+      tell(message, messages, messageWaiters);
+      if (message.t === "state") fold(message.push);
     });
     ws.once("open", () =>
       resolve({
         ws,
         messages,
-        next: (predicate, timeoutMs = 3000) => {
-          const seen = messages.find(predicate);
-          if (seen) return Promise.resolve(seen);
-          return new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new Error("no matching message")), timeoutMs);
-            waiters.push({ predicate, resolve: (m) => (clearTimeout(timer), res(m)) });
-          });
-        },
+        states,
+        next: (predicate, timeoutMs = 3000) => first(messages, messageWaiters, predicate, timeoutMs),
+        nextState: (predicate, timeoutMs = 3000) => first(states, stateWaiters, (s) => predicate(s.state), timeoutMs),
       }),
     );
     ws.once("unexpected-response", (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
@@ -116,9 +134,12 @@ describe("browser host", () => {
       a.ws.send(JSON.stringify({ t: "dispatch", id: 7, action: { type: "CreateAccount" } }));
       const reply = await a.next((m) => m.t === "reply");
       assert.deepEqual(reply, { t: "reply", id: 7, reply: { ok: true } });
-      const isLoggedIn = (m: HostMessage) => m.t === "state" && m.state.auth.status === "logged_in";
-      const [stateA, stateB] = await Promise.all([a.next(isLoggedIn), b.next(isLoggedIn)]);
+      const isLoggedIn = (s: AppState) => s.auth.status === "logged_in";
+      const [stateA, stateB] = await Promise.all([a.nextState(isLoggedIn), b.nextState(isLoggedIn)]);
       assert.deepEqual(stateA, stateB);
+      // Both began with the whole state, then got the same patches.
+      assert.ok(a.messages.find((m) => m.t === "state" && "snapshot" in m.push) && b.messages.find((m) => m.t === "state" && "snapshot" in m.push));
+      assert.ok(a.messages.some((m) => m.t === "state" && "patch" in m.push));
       assert.ok(!b.messages.some((m) => m.t === "reply"));
     } finally {
       a.ws.close();
@@ -133,10 +154,28 @@ describe("browser host", () => {
       client.ws.send(JSON.stringify({ t: "dispatch", id: 9, action: { type: "Explode" } }));
       const reply = await client.next((m) => m.t === "reply" && m.id === 9);
       assert.deepEqual(reply, { t: "reply", id: 9, reply: { ok: false, error: "Unknown action: Explode" } });
-      const toasts = await client.next((m) => m.t === "state" && m.state.toasts.some((t) => t.message.includes("Explode")));
-      assert.ok(toasts.t === "state" && toasts.state.toasts.some((t) => t.message.includes("expected an object")));
+      const toasts = await client.nextState((s) => s.toasts.some((t) => t.message.includes("Explode")));
+      assert.ok(toasts.state.toasts.some((t) => t.message.includes("expected an object")));
       const again = await connect(wsUrl, origin);
       again.ws.close();
+    } finally {
+      client.ws.close();
+    }
+  });
+
+  test("a_client_that_asks_gets_the_whole_state_equal_to_its_folded_patches", async () => {
+    const client = await connect(wsUrl, origin);
+    try {
+      client.ws.send(JSON.stringify({ t: "dispatch", id: 11, action: { type: "Nope" } }));
+      await client.nextState((s) => s.toasts.some((t) => t.message.includes("Nope")));
+      const isWhole = (m: HostMessage): boolean => m.t === "state" && "snapshot" in m.push;
+      const wholes = client.messages.filter(isWhole).length;
+      client.ws.send(JSON.stringify({ t: "snapshot" }));
+      const whole = await client.next((m) => isWhole(m) && client.messages.filter(isWhole).length > wholes);
+      assert.ok(whole.t === "state" && "snapshot" in whole.push);
+      const folded = client.states.find((s) => s.rev === whole.push.rev);
+      assert.ok(folded && client.states.indexOf(folded) < client.states.length - 1, "the rev was reached by patches first");
+      assert.deepEqual(folded.state, whole.push.snapshot);
     } finally {
       client.ws.close();
     }

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { CONTRACT_VERSION, type StateSnapshot } from "../../shared/state.js";
+import { CONTRACT_VERSION, type StatePush } from "../../shared/state.js";
 import { CONTENT_SECURITY_POLICY } from "../../shared/csp.js";
 import { WS_PATH, type HostMessage } from "../../shared/ipc.js";
 import type { AppCore, Logger } from "../../core/index.js";
@@ -155,14 +155,15 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
   });
 
-  // One serialization per pushed rev, shared by every connection.
-  let encoded: { rev: number; text: string } | null = null;
-  const encode = (snapshot: StateSnapshot): string => {
-    if (encoded?.rev !== snapshot.rev) {
-      const message: HostMessage = { t: "state", rev: snapshot.rev, state: snapshot.state };
-      encoded = { rev: snapshot.rev, text: JSON.stringify(message) };
-    }
+  // One serialization per push, shared by every connection (a new one's whole state is its own).
+  let encoded: { push: StatePush; text: string } | null = null;
+  const encode = (push: StatePush): string => {
+    if (encoded?.push !== push) encoded = { push, text: JSON.stringify({ t: "state", push } satisfies HostMessage) };
     return encoded.text;
+  };
+  const sendWhole = (ws: WebSocket): void => {
+    const { rev, state } = core.snapshot();
+    send(ws, { t: "state", push: { rev, snapshot: state } });
   };
 
   const send = (ws: WebSocket, message: HostMessage): void => {
@@ -172,8 +173,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   function attach(ws: WebSocket): void {
     log({ event: "ws_connected", clients: wss.clients.size });
     send(ws, { t: "hello", contract_version: CONTRACT_VERSION });
-    const unsubscribe = core.subscribe((snapshot) => {
-      if (ws.readyState === ws.OPEN) ws.send(encode(snapshot));
+    const unsubscribe = core.subscribe((push) => {
+      if (ws.readyState === ws.OPEN) ws.send("snapshot" in push ? JSON.stringify({ t: "state", push } satisfies HostMessage) : encode(push));
     });
     ws.on("message", (data: RawData, isBinary: boolean) => {
       void handleFrame(ws, data, isBinary);
@@ -193,6 +194,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       message = undefined;
     }
     const frame = typeof message === "object" && message !== null ? (message as Record<string, unknown>) : {};
+    if (frame["t"] === "snapshot") return sendWhole(ws);
     const id = frame["t"] === "dispatch" && typeof frame["id"] === "number" ? frame["id"] : null;
     // Anything malformed still reaches the core's validation, which refuses it with an error toast.
     const reply = await core.dispatch(id === null ? message : frame["action"]);

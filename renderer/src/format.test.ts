@@ -4,7 +4,7 @@ import { npubFromHex } from "../../shared/pubkeys.js";
 import type { ChatSummary, OpenChatState, ProfileView } from "../../shared/state.js";
 import { chatTitle, isoTime, messageTime, openChatTitle, profileName, relativeTime } from "./format.js";
 
-const profile = (pubkey: string, name: string | null = null): ProfileView => ({ pubkey, npub: npubFromHex(pubkey), name, picture: null, picture_data: null });
+const profile = (pubkey: string, name: string | null = null): ProfileView => ({ pubkey, npub: npubFromHex(pubkey), name, picture: null });
 const alice = profile("a".repeat(64), "Alice");
 const bob = profile("b".repeat(64), "  ");
 const me = profile("c".repeat(64), "Me");

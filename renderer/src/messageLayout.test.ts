@@ -4,7 +4,7 @@ import { npubFromHex } from "../../shared/pubkeys.js";
 import type { MessageView, ProfileView } from "../../shared/state.js";
 import { dayLabel, GROUP_GAP_SECONDS, layoutMessages, newMessagesText } from "./messageLayout.js";
 
-const profile = (pubkey: string): ProfileView => ({ pubkey, npub: npubFromHex(pubkey), name: null, picture: null, picture_data: null });
+const profile = (pubkey: string): ProfileView => ({ pubkey, npub: npubFromHex(pubkey), name: null, picture: null });
 const alice = profile("a".repeat(64));
 const bob = profile("b".repeat(64));
 

@@ -56,7 +56,7 @@ async function chatWithMessages(count: number, options: { from?: string; read?: 
     store.close();
     await dir.remove();
   };
-  return { state, store, chatId, projection, insert, close };
+  return { state, store, ctx, registry, chatId, projection, insert, close };
 }
 
 test("loading_older_is_set_while_the_older_page_is_read_and_cleared_when_it_is_in_the_state", async () => {
@@ -143,6 +143,51 @@ test("the_window_grown_for_unread_messages_is_bounded", async () => {
     assert.equal(state.open_chat?.has_older, true);
     assert.equal(state.open_chat?.first_unread_id, id(0), "the divider shows once the reader scrolls up to it");
     assert.equal(state.open_chat?.unread_at_open, UNREAD_WINDOW_MAX + 50);
+  } finally {
+    await close();
+  }
+});
+
+test("the_chat_list_reads_again_only_what_was_written_and_unchanged_chats_keep_their_objects", async () => {
+  const { state, store, ctx, registry, chatId, projection, close } = await chatWithMessages(3);
+  try {
+    const peer = "b".repeat(64);
+    // Chats only the store knows (their MLS state is not loaded): the list is read from the store.
+    for (let i = 1; i <= 3; i++) {
+      const chatPeer = i === 1 ? peer : id(200 + i);
+      store.upsertGroup({ id: id(100 + i), mls_group_id: `m${i}`, kind: "direct", name: "", description: "", admins: [], relays: [], members: [chatPeer], peer: chatPeer, state: new Uint8Array(1), epoch: 0, created_at: i, updated_at: i });
+    }
+    projection.refresh();
+    await nextTurn();
+    const first = state.chats;
+    assert.equal(first.length, 4);
+    const same = (chatIdOf: string): void => assert.equal(state.chats.find((c) => c.id === chatIdOf), first.find((c) => c.id === chatIdOf), `${chatIdOf.slice(-3)} kept its object`);
+
+    store.insertMessage({ id: id(900), group_id: id(102), sender: peer, kind: CHAT_MESSAGE_KIND, content: "hello", tags: [], created_at: 5_000, status: "received" });
+    store.touchGroup(id(102), 4_000_000_000);
+    projection.refresh();
+    await nextTurn();
+    assert.deepEqual([state.chats[0]?.id, state.chats[0]?.last_message, state.chats[0]?.unread], [id(102), "hello", 1], "the chat written moved to the top");
+    for (const other of [chatId, id(101), id(103)]) same(other);
+
+    store.upsertProfile({ pubkey: peer, name: "Bea", picture: null, created_at: 10 });
+    projection.refresh();
+    await nextTurn();
+    assert.equal(state.chats.find((c) => c.id === id(101))?.title, "Bea", "a peer's new name reaches their chat");
+    same(id(103));
+
+    store.deleteGroup(id(103));
+    projection.refresh();
+    await nextTurn();
+    assert.deepEqual(state.chats.map((c) => c.id).sort(), [chatId, id(101), id(102)].sort());
+
+    // What the passes made equals one whole read.
+    const incremental = state.chats;
+    const whole = new Projection(ctx, registry);
+    whole.refresh();
+    await nextTurn();
+    assert.notEqual(state.chats, incremental);
+    assert.deepEqual(state.chats, incremental);
   } finally {
     await close();
   }

@@ -23,7 +23,7 @@ const row = (sender: string, kind: number, content: string, tags: string[][], cr
 });
 
 const target: MessageRow = { ...row(AUTHOR, 9, "helo", []), id: TARGET };
-const profile = (pubkey: string) => ({ pubkey, npub: `npub-${pubkey.slice(0, 4)}`, name: null, picture: null, picture_data: null });
+const profile = (pubkey: string) => ({ pubkey, npub: `npub-${pubkey.slice(0, 4)}`, name: null, picture: null });
 
 test("unit: only_the_authors_newest_edit_counts", () => {
   const changes = messageChanges([row(AUTHOR, 1009, "hello", [["e", TARGET]], 1_001), row(OTHER, 1009, "forged", [["e", TARGET]], 1_005), row(AUTHOR, 1009, "hello!", [["e", TARGET]], 1_002)]);

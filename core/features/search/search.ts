@@ -96,7 +96,7 @@ export class Search {
       return {
         chat_id: hit.group_id,
         message_id: hit.id,
-        sender: { pubkey: hit.sender, npub: npubFromHex(hit.sender), name: profile?.name ?? null, picture: profile?.picture ?? null, picture_data: null },
+        sender: { pubkey: hit.sender, npub: npubFromHex(hit.sender), name: profile?.name ?? null, picture: profile?.picture ?? null },
         mine: hit.sender === me,
         created_at: hit.created_at,
         snippet: snippetParts(hit.snippet),

@@ -63,7 +63,14 @@ function connect() {
   return { connection, sockets, statuses, current };
 }
 
-const state = (marker: string) => ({ contract_version: CONTRACT_VERSION, marker });
+// Stand-ins of AppState: the bridge looks only at what a patch names (chats by id, fields whole).
+const state = (marker: string) => ({ contract_version: CONTRACT_VERSION, marker, chats: [] as ReturnType<typeof chat>[], pictures: {} as Record<string, string> });
+const chat = (id: string, updatedAt: number, title = id) => ({ id, updated_at: updatedAt, title });
+const whole = (rev: number, snapshot: object) => ({ t: "state", push: { rev, snapshot } });
+const patch = (rev: number, baseRev: number, change: { fields?: object; chats?: object[]; removed_chats?: string[]; pictures?: Record<string, string | null> }) => ({
+  t: "state",
+  push: { rev, base_rev: baseRev, patch: { fields: change.fields ?? {}, chats: change.chats ?? [], removed_chats: change.removed_chats ?? [], pictures: change.pictures ?? {} } },
+});
 
 describe("unit: WebSocket bridge", () => {
   beforeEach(() => mock.timers.enable({ apis: ["setTimeout"] }));
@@ -190,17 +197,67 @@ describe("unit: WebSocket bridge", () => {
     current().accept();
     const seen: number[] = [];
     connection.bridge.onState((snapshot) => seen.push(snapshot.rev));
-    current().push({ t: "state", rev: 3, state: state("a") });
-    current().push({ t: "state", rev: 2, state: state("b") });
-    assert.deepEqual(seen, [3, 2], "the bridge forwards every rev; the store decides which is stale");
+    current().push(whole(3, state("a")));
+    current().push(whole(2, state("b")));
+    assert.deepEqual(seen, [3, 2], "the bridge forwards every whole state; the store decides which is stale");
 
     let late: StateSnapshot | null = null;
     const unsubscribe = connection.bridge.onState((snapshot) => (late = snapshot));
     assert.deepEqual(late, { rev: 2, state: state("b") });
     unsubscribe();
-    current().push({ t: "state", rev: 4, state: state("c") });
+    current().push(patch(4, 2, { fields: { marker: "c" } }));
     assert.deepEqual(late, { rev: 2, state: state("b") }, "no push after unsubscribing");
     assert.deepEqual(seen, [3, 2, 4]);
+  });
+
+  test("patches_applied_in_order_give_the_whole_state_and_unchanged_chats_keep_their_objects", () => {
+    const { connection, current } = connect();
+    current().accept();
+    const seen: StateSnapshot[] = [];
+    connection.bridge.onState((snapshot) => seen.push(snapshot));
+    current().push(whole(1, { ...state("a"), chats: [chat("c", 30), chat("b", 20), chat("a", 10)] }));
+    current().push(patch(2, 1, { chats: [chat("a", 40, "a renamed")] }));
+    current().push(patch(3, 2, { fields: { marker: "b" }, removed_chats: ["b"], pictures: { "https://p/1": "data:1", "https://p/2": "data:2" } }));
+    current().push(patch(4, 3, { chats: [chat("d", 5)], pictures: { "https://p/1": null } }));
+    const final = { ...state("b"), chats: [chat("a", 40, "a renamed"), chat("c", 30), chat("d", 5)], pictures: { "https://p/2": "data:2" } };
+    assert.deepEqual(seen.map((s) => s.rev), [1, 2, 3, 4]);
+    assert.deepEqual(seen.at(-1)!.state, final, "the same as the whole state of rev 4");
+    const byId = (snapshot: StateSnapshot, id: string) => snapshot.state.chats.find((c) => c.id === id);
+    assert.equal(byId(seen[3]!, "c"), byId(seen[0]!, "c"), "a chat no patch named is the same object");
+    assert.equal(byId(seen[3]!, "a"), byId(seen[1]!, "a"));
+    assert.equal(seen[3]!.state.chats.length, 3);
+  });
+
+  test("a_missed_rev_asks_for_the_whole_state_and_patches_fit_again_after_it", () => {
+    const { connection, current } = connect();
+    current().accept();
+    const seen: number[] = [];
+    connection.bridge.onState((snapshot) => seen.push(snapshot.rev));
+    current().push(whole(1, state("a")));
+    current().push(patch(3, 2, { fields: { marker: "c" } }));
+    current().push(patch(4, 3, { fields: { marker: "d" } }));
+    assert.deepEqual(seen, [1], "a patch onto a rev not held is not applied");
+    assert.deepEqual(current().sent, [{ t: "snapshot" }], "asked once");
+    current().push(whole(4, state("d")));
+    current().push(patch(5, 4, { fields: { marker: "e" } }));
+    assert.deepEqual(seen, [1, 4, 5]);
+  });
+
+  test("a_new_connection_starts_from_the_whole_state_not_the_old_one", () => {
+    const { connection, sockets, current } = connect();
+    current().accept();
+    const seen: Array<[number, unknown]> = [];
+    connection.bridge.onState((snapshot) => seen.push([snapshot.rev, (snapshot.state as unknown as { marker: string }).marker]));
+    current().push(whole(5, state("old")));
+    current().drop();
+    mock.timers.tick(250);
+    assert.equal(sockets.length, 2);
+    current().accept();
+    // A restarted core: its revs start over; a patch onto the old connection's rev 5 is no base.
+    current().push(patch(6, 5, { fields: { marker: "stale" } }));
+    current().push(whole(2, state("new")));
+    current().push(patch(3, 2, { fields: { marker: "newer" } }));
+    assert.deepEqual(seen, [[5, "old"], [2, "new"], [3, "newer"]]);
   });
 
   test("malformed_host_messages_are_ignored", async () => {
@@ -209,7 +266,18 @@ describe("unit: WebSocket bridge", () => {
     const seen: number[] = [];
     connection.bridge.onState((snapshot) => seen.push(snapshot.rev));
     const reply = connection.bridge.dispatch({ type: "CloseChat" });
-    for (const message of ["not json", "[1]", { t: "state", rev: "1", state: {} }, { t: "state", rev: 1, state: [] }, { t: "reply", id: 1, reply: { ok: "yes" } }, { t: "other" }]) {
+    const malformed = [
+      "not json",
+      "[1]",
+      { t: "state", push: { rev: "1", snapshot: {} } },
+      { t: "state", push: { rev: 1, snapshot: [] } },
+      { t: "state", rev: 1, state: {} },
+      { t: "state", push: { rev: 2, base_rev: 1, patch: { fields: {}, chats: {}, removed_chats: [], pictures: {} } } },
+      { t: "state", push: { rev: 2, base_rev: 1, patch: { fields: {}, chats: [], removed_chats: [] } } },
+      { t: "reply", id: 1, reply: { ok: "yes" } },
+      { t: "other" },
+    ];
+    for (const message of malformed) {
       current().push(message);
     }
     assert.deepEqual(seen, []);

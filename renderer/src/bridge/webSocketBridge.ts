@@ -1,6 +1,7 @@
 import type { AppAction, DispatchReply } from "../../../shared/actions.js";
 import { WS_PATH, type BurrowBridge, type ClientMessage, type HostMessage } from "../../../shared/ipc.js";
-import { CONTRACT_VERSION, type AppState, type StateSnapshot } from "../../../shared/state.js";
+import { CONTRACT_VERSION, type AppState, type StatePatch, type StatePush, type StateSnapshot } from "../../../shared/state.js";
+import { foldPushes } from "../../../shared/statePush.js";
 import type { Connection, ConnectionStatus } from "./connectionTypes.js";
 
 const FIRST_RETRY_MS = 250;
@@ -43,14 +44,24 @@ function parseHostMessage(data: unknown): HostMessage | null {
   if (t === "hello" && typeof message["contract_version"] === "number") {
     return { t, contract_version: message["contract_version"] };
   }
-  if (t === "state" && typeof message["rev"] === "number" && isRecord(message["state"])) {
-    // The host sends the core's own snapshot; only the envelope is checked here.
-    return { t, rev: message["rev"], state: message["state"] as unknown as AppState };
+  if (t === "state" && isRecord(message["push"])) {
+    const push = parsePush(message["push"]);
+    return push ? { t, push } : null;
   }
   if (t === "reply" && typeof message["id"] === "number" && isDispatchReply(message["reply"])) {
     return { t, id: message["id"], reply: message["reply"] };
   }
   return null;
+}
+
+// The host sends the core's own pushes; only their envelope is checked here.
+function parsePush(push: Record<string, unknown>): StatePush | null {
+  const { rev } = push;
+  if (typeof rev !== "number") return null;
+  if (isRecord(push["snapshot"])) return { rev, snapshot: push["snapshot"] as unknown as AppState };
+  const patch = push["patch"];
+  if (typeof push["base_rev"] !== "number" || !isRecord(patch) || !isRecord(patch["fields"]) || !Array.isArray(patch["chats"]) || !Array.isArray(patch["removed_chats"]) || !isRecord(patch["pictures"])) return null;
+  return { rev, base_rev: push["base_rev"], patch: patch as unknown as StatePatch };
 }
 
 /** Opens the socket to the host: the browser's WebSocket unless the caller brings another transport. */
@@ -83,6 +94,17 @@ export function connectWebSocket(url: string, openSocket: OpenSocket = browserSo
     for (const listener of statusListeners) listener();
   };
 
+  // A patch that does not fit what is held (a rev was missed) asks the host for the whole state.
+  let fold: (push: StatePush) => void;
+  function publish(snapshot: StateSnapshot): void {
+    latest = snapshot;
+    for (const listener of stateListeners) listener(snapshot);
+  }
+  function askForWhole(): void {
+    const ws = socket;
+    if (ws && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ t: "snapshot" } satisfies ClientMessage));
+  }
+
   const receive = (ws: WebSocket, message: HostMessage): void => {
     switch (message.t) {
       case "hello":
@@ -91,12 +113,9 @@ export function connectWebSocket(url: string, openSocket: OpenSocket = browserSo
           ws.close();
         }
         return;
-      case "state": {
-        const snapshot: StateSnapshot = { rev: message.rev, state: message.state };
-        latest = snapshot;
-        for (const listener of stateListeners) listener(snapshot);
+      case "state":
+        fold(message.push);
         return;
-      }
       case "reply":
         pending.get(message.id)?.resolve(message.reply);
         pending.delete(message.id);
@@ -107,6 +126,8 @@ export function connectWebSocket(url: string, openSocket: OpenSocket = browserSo
   const open = (): void => {
     const ws = openSocket(url);
     socket = ws;
+    // Each connection starts from the whole state the host sends first.
+    fold = foldPushes(publish, askForWhole);
     ws.onopen = () => {
       retryMs = FIRST_RETRY_MS;
       setStatus("connected");

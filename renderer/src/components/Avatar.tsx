@@ -1,11 +1,13 @@
 import type { ProfileView } from "../../../shared/state";
 import { generatedAvatar } from "../avatar";
 import { profileName } from "../format";
+import { usePicture } from "../hooks/usePicture";
 
 /** `decorative`: beside a control already named for the person (hidden from assistive tech). A person's picture: the one the core fetched (with "Load profile pictures" on), else one generated from their key. */
 export function Avatar({ profile, size = 32, decorative = false }: { profile: ProfileView; size?: number; decorative?: boolean }) {
   const label = `Avatar of ${profileName(profile)}`;
-  if (profile.picture_data) return <img className="avatar" src={profile.picture_data} alt={decorative ? "" : label} width={size} height={size} />;
+  const picture = usePicture(profile.picture);
+  if (picture) return <img className="avatar" src={picture} alt={decorative ? "" : label} width={size} height={size} />;
   const avatar = generatedAvatar(profile.pubkey, profile.name, profile.npub);
   return (
     <svg className="avatar" {...(decorative ? { "aria-hidden": true } : { role: "img", "aria-label": label })} width={size} height={size} viewBox="0 0 5 5">

@@ -43,7 +43,7 @@ export const ChatListItem = memo(function ChatListItem({ ref, index, setSize, ch
         onClick={() => onOpen(chat.id)}
       >
         <span className="chat-avatar">
-          <Avatar profile={chat.peer ?? { pubkey: chat.id, npub: "", name: chatTitle(chat), picture: null, picture_data: null }} size={36} decorative />
+          <Avatar profile={chat.peer ?? { pubkey: chat.id, npub: "", name: chatTitle(chat), picture: null }} size={36} decorative />
         </span>
         <span className="chat-title-line">
           <span id={titleId} className="chat-title truncate">

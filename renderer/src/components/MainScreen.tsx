@@ -26,7 +26,7 @@ export function MainScreen({ state, npub, pubkey, connected }: { state: AppState
   const [newChatOpen, setNewChatOpen] = useState(false);
   const [newGroupOpen, setNewGroupOpen] = useState(false);
   const [switcherOpen, setSwitcherOpen] = useState(false);
-  const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: state.profile?.name || null, picture: null, picture_data: null }), [pubkey, npub, state.profile?.name]);
+  const me = useMemo<ProfileView>(() => ({ pubkey, npub, name: state.profile?.name || null, picture: null }), [pubkey, npub, state.profile?.name]);
   const chatsHeadingId = useId();
   const composer = useRef<ComposerHandle>(null);
   const focusComposerAfterDialog = useRef(false);

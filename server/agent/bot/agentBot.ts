@@ -6,6 +6,7 @@ import { MAX_MESSAGE_LENGTH, isRelayUrl } from "../../../shared/actions.js";
 import { npubFromHex, parsePubkeyInput, shortNpub } from "../../../shared/pubkeys.js";
 import type { AgentStartupPhase } from "../../../shared/agentApi.js";
 import type { AppState, StateSnapshot } from "../../../shared/state.js";
+import { foldPushes } from "../../../shared/statePush.js";
 import { AppCore, type Logger, type SecretStore, type CoreTimings, type CoreEvent, parsePrivateKey, FileSecretStore, SerialQueue } from "../../../core/index.js";
 import { ReplyJournal, type PendingReply } from "./replyJournal.js";
 import { apology, echoResponder, type ChatTurn, type Responder } from "./responder.js";
@@ -70,13 +71,15 @@ function nextSnapshot(core: AppCore, predicate: (snapshot: StateSnapshot) => boo
       unsubscribe();
       reject(new Error(`${what}: not reached within ${timeoutMs} ms`));
     }, timeoutMs);
-    unsubscribe = core.subscribe((snapshot) => {
-      if (settled || !predicate(snapshot)) return;
-      settled = true;
-      clearTimeout(timer);
-      queueMicrotask(() => unsubscribe());
-      resolve(snapshot);
-    });
+    unsubscribe = core.subscribe(
+      foldPushes((snapshot) => {
+        if (settled || !predicate(snapshot)) return;
+        settled = true;
+        clearTimeout(timer);
+        queueMicrotask(() => unsubscribe());
+        resolve(snapshot);
+      }),
+    );
   });
 }
 
@@ -130,7 +133,7 @@ class Bot {
   listen(): void {
     this.advancePhase("booting_guest");
     this.unsubscribers.push(this.core.onEvent((event) => this.onCoreEvent(event)));
-    this.unsubscribers.push(this.core.subscribe(({ state }) => this.onState(state)));
+    this.unsubscribers.push(this.core.subscribe(foldPushes(({ state }) => this.onState(state))));
   }
 
   /** Answers what an earlier run took on and did not answer. */
