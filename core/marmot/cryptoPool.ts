@@ -1,7 +1,8 @@
 /**
  * A pool of worker threads for the per-event Nostr crypto that does not depend on order: checking
- * signatures, signing, and signing with a fresh key made in the worker (kind 445s). A batch is split over the workers and comes back in its own order, so
- * callers keep whatever ordering they need (MLS stays ordered per group on the calling thread).
+ * signatures, signing, and signing with fresh keys made in the worker (kind 445s). A batch is split
+ * over the workers and comes back in its own order, so callers keep whatever ordering they need
+ * (MLS stays ordered per group on the calling thread).
  * Nothing is lost when a worker fails: its jobs run on the calling thread and a new worker replaces it.
  * With `size: 0`, or where workers cannot start, everything runs on the calling thread.
  */

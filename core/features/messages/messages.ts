@@ -36,6 +36,8 @@ import { refuseWith } from "../../state/requests.js";
 const MAX_PUBLISHES_IN_FLIGHT = 64;
 /** Messages encrypted in one turn of the MLS queue (other MLS work waits no longer than this), signed as one batch. */
 const SEND_CHUNK = 64;
+/** Chunks encrypted and not yet accepted or failed: enough to keep the pool and the relays busy, few enough that a crash strands little. */
+const CHUNKS_AHEAD = 4;
 
 interface Outgoing {
   chatId: string;
@@ -56,6 +58,8 @@ export class Messages {
   /** Waiting for the MLS queue, in the order typed. */
   private readonly toEncrypt: Outgoing[] = [];
   private encrypting = false;
+  /** Chunks encrypted whose publishes have not all settled. */
+  private chunksAhead = 0;
   /** Encrypted chunks, signed and published one after another, in the order they were encrypted. */
   private readonly signing = new SerialQueue();
 
@@ -166,7 +170,7 @@ export class Messages {
 
   /** One turn of the MLS queue at a time: other MLS work (received messages, commits) runs between chunks. */
   private encryptNext(): void {
-    if (this.encrypting || this.toEncrypt.length === 0 || !this.ctx.live()) return;
+    if (this.encrypting || this.chunksAhead >= CHUNKS_AHEAD || this.toEncrypt.length === 0 || !this.ctx.live()) return;
     this.encrypting = true;
     const chunk = this.toEncrypt.splice(0, SEND_CHUNK);
     void this.registry.mls.run(() => this.encrypt(chunk)).then(
@@ -206,31 +210,36 @@ export class Messages {
     return sealed;
   }
 
-  /**
-   * Signs the chunk's kind 445s in the pool (while the next chunk is encrypted), then, after the chunks before it, stores
-   * them (for retries; their echoes skipped) and publishes them in order.
-   */
+  /** Signs the chunk's kind 445s in the pool while the next chunk is encrypted; stored and published after the chunks before it. */
   private signAndPublish(sealed: Sealed[]): void {
     const signed = this.crypto.signFresh(sealed.map((item) => item.template));
-    // Awaited below, in its turn; until then a rejection is not unhandled.
+    // Awaited in its turn; until then a rejection is not unhandled.
     signed.catch(() => undefined);
-    void this.signing.run(async () => {
-      let events: Event[];
-      try {
-        events = await signed;
-        if (!this.ctx.live()) return;
-        this.ctx.store.transaction(() => {
-          events.forEach((event, i) => {
-            this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, this.ctx.now());
-            this.ctx.store.setMessageEventJson(sealed[i]!.rumor.id, JSON.stringify(event));
-          });
+    this.chunksAhead += 1;
+    const settled = (): void => {
+      this.chunksAhead -= 1;
+      this.encryptNext();
+    };
+    void this.signing.run(() => this.storeAndPublish(sealed, signed, settled));
+  }
+
+  /** The signed events are stored (for retries; their echoes skipped), then published in order; `settled` once all are answered. */
+  private async storeAndPublish(sealed: Sealed[], signed: Promise<Event[]>, settled: () => void): Promise<void> {
+    let events: Event[];
+    try {
+      events = await signed;
+      if (!this.ctx.live()) return settled();
+      this.ctx.store.transaction(() => {
+        events.forEach((event, i) => {
+          this.ctx.store.markProcessed(event.id, GROUP_EVENT_KIND, this.ctx.now());
+          this.ctx.store.setMessageEventJson(sealed[i]!.rumor.id, JSON.stringify(event));
         });
-      } catch (error) {
-        for (const { rumor } of sealed) this.markFailed(rumor.id, describeError(error));
-        return;
-      }
-      events.forEach((event, i) => void this.publish(sealed[i]!.chatId, sealed[i]!.rumor.id, event));
-    });
+      });
+    } catch (error) {
+      for (const { rumor } of sealed) this.markFailed(rumor.id, describeError(error));
+      return settled();
+    }
+    void Promise.all(events.map((event, i) => this.publish(sealed[i]!.chatId, sealed[i]!.rumor.id, event))).finally(settled);
   }
 
   private async publish(chatId: string, messageId: string, event: Event): Promise<void> {
