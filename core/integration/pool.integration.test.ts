@@ -83,6 +83,31 @@ describe("integration: RelayPool against the embedded relay", () => {
     lonely.close();
   });
 
+  test("a_relay_that_never_answers_the_handshake_times_out_without_ending_the_process", async () => {
+    // Accepts the TCP connection and never answers the WebSocket upgrade: the connect times out while connecting.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const uncaught: unknown[] = [];
+    const record = (error: unknown): void => void uncaught.push(error);
+    process.on("uncaughtException", record);
+    const stuck = new RelayPool({ reconnectInitialMs: 50, connectTimeoutMs: 200 });
+    try {
+      stuck.setRelays([url]);
+      const outcome = await stuck.publish(note("into the void"));
+      assert.equal(outcome.accepted.length, 0);
+      assert.equal(outcome.failed[0]?.url, url);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(uncaught, [], "the timed-out socket's error is handled");
+    } finally {
+      process.off("uncaughtException", record);
+      stuck.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
   test("one_connection_and_one_publish_for_a_relay_spelled_with_and_without_a_trailing_slash", async () => {
     // A TCP pass-through in front of the relay counts the pool's connections.
     let connections = 0;

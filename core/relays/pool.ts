@@ -6,6 +6,17 @@ import { normalizeRelayUrl, normalizeRelayUrls } from "../../shared/relayUrl.js"
 import type { RelayStatus } from "../../shared/state.js";
 import type { Logger } from "../base/log.js";
 
+/**
+ * ws emits "error" when a socket still connecting is closed, which nostr-tools does on a connect timeout after
+ * dropping its own listener: an "error" nobody listens to would end the process. The timeout is reported anyway.
+ */
+class RelaySocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on("error", () => undefined);
+  }
+}
+
 export interface RelayPoolOptions {
   log?: Logger;
   /** Called whenever a relay's connection status changes. */
@@ -66,7 +77,7 @@ class RelayLink {
     const relay = new AbstractRelay(this.url, {
       // Signatures are checked by the receive pipeline, on a fresh copy, only for events it uses.
       verifyEvent: () => true,
-      websocketImplementation: WebSocket as unknown as typeof globalThis.WebSocket,
+      websocketImplementation: RelaySocket as unknown as typeof globalThis.WebSocket,
       enablePing: true,
       enableReconnect: false,
     });
@@ -241,7 +252,7 @@ export class RelayPool {
     if (link) return { relay: await link.ready(), release: () => undefined };
     const relay = new AbstractRelay(url, {
       verifyEvent: () => true,
-      websocketImplementation: WebSocket as unknown as typeof globalThis.WebSocket,
+      websocketImplementation: RelaySocket as unknown as typeof globalThis.WebSocket,
     });
     relay.publishTimeout = this.settings.publishTimeoutMs;
     await relay.connect({ timeout: this.settings.connectTimeoutMs });
