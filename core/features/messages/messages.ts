@@ -3,8 +3,8 @@
 //
 // A burst costs a few transactions per tick, not per message: the pending rows of a tick are stored together; the
 // MLS queue encrypts up to SEND_CHUNK messages in one turn and stores each group's state once; their kind 445s are
-// signed as one batch in the crypto pool (fresh keys made there); the signed events and "sent" marks are stored
-// together. Invariant (crash safety): a group's state after an encryption is committed before the event carrying
+// signed as one batch in the crypto pool (fresh keys made there) and stored in one transaction; the "sent" marks of a
+// tick are stored together. Invariant (crash safety): a group's state after an encryption is committed before the event carrying
 // that ciphertext is published, so a restart never reuses a ratchet generation; the event id is marked processed
 // (its echo is skipped) and the event kept for retries before it is published too. A message shows as sent only
 // once a relay accepted it.
