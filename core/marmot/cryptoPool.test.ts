@@ -44,6 +44,17 @@ test("sign returns events signed by each item's key, in order", async () => {
   });
 });
 
+test("signFresh signs each template with a key of its own, in order, also where a worker dies", async () => {
+  const templates = Array.from({ length: 48 }, (_, i) => ({ kind: 445, created_at: 1_700_000_000, tags: [["h", "ab".repeat(32)]], content: `m${i}` }));
+  const dying = pool({ size: 2, minPart: 8, spawn: () => new Worker("process.exit(3)", { eval: true }) });
+  for (const signer of [pool({ size: 2, minPart: 8 }), dying, pool({ size: 0 })]) {
+    const signed = await signer.signFresh(templates);
+    assert.deepEqual(signed.map((event) => event.content), templates.map((t) => t.content));
+    assert.ok(signed.every((event) => verifySignature(event) && event.kind === 445 && event.tags[0]?.[1] === "ab".repeat(32)));
+    assert.equal(new Set(signed.map((event) => event.pubkey)).size, templates.length, "no key signs twice");
+  }
+});
+
 test("a worker that dies loses nothing: its jobs are answered on the calling thread", async () => {
   let spawned = 0;
   const dying = pool({

@@ -1,13 +1,14 @@
 /**
  * A pool of worker threads for the per-event Nostr crypto that does not depend on order: checking
- * signatures and signing. A batch is split over the workers and comes back in its own order, so
- * callers keep whatever ordering they need (MLS stays ordered per group on the calling thread).
+ * signatures, signing, and signing with fresh keys made in the worker (kind 445s). A batch is split
+ * over the workers and comes back in its own order, so callers keep whatever ordering they need
+ * (MLS stays ordered per group on the calling thread).
  * Nothing is lost when a worker fails: its jobs run on the calling thread and a new worker replaces it.
  * With `size: 0`, or where workers cannot start, everything runs on the calling thread.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
+import { generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 
 export interface SignItem {
   template: EventTemplate;
@@ -15,10 +16,13 @@ export interface SignItem {
 }
 
 /** Messages between the pool and its workers. */
-export type CryptoJob = { id: number; op: "verify"; events: NostrEvent[] } | { id: number; op: "sign"; items: SignItem[] };
+export type CryptoJob =
+  | { id: number; op: "verify"; events: NostrEvent[] }
+  | { id: number; op: "sign"; items: SignItem[] }
+  | { id: number; op: "sign_fresh"; templates: EventTemplate[] };
 export type CryptoJobResult =
   | { id: number; op: "verify"; results: boolean[] }
-  | { id: number; op: "sign"; results: NostrEvent[] }
+  | { id: number; op: "sign" | "sign_fresh"; results: NostrEvent[] }
   | { id: number; op: "error"; message: string };
 
 export interface CryptoPoolOptions {
@@ -48,10 +52,12 @@ export function defaultPoolSize(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-/** The same work on the calling thread: what a worker would have answered. */
-function runHere(job: CryptoJob): CryptoJobResult {
+/** One job, on whichever thread runs it: the workers and the calling thread answer alike. */
+export function runCryptoJob(job: CryptoJob): CryptoJobResult {
   if (job.op === "verify") return { id: job.id, op: "verify", results: job.events.map((event) => verifySignature(event)) };
-  return { id: job.id, op: "sign", results: job.items.map((item) => signEvent(item.template, item.secretKey)) };
+  if (job.op === "sign") return { id: job.id, op: "sign", results: job.items.map((item) => signEvent(item.template, item.secretKey)) };
+  // Each key signs one event and is forgotten: it never leaves the thread that made it.
+  return { id: job.id, op: "sign_fresh", results: job.templates.map((template) => signEvent(template, generateSecretKey())) };
 }
 
 export class CryptoPool {
@@ -83,6 +89,12 @@ export class CryptoPool {
     return parts.flatMap((result) => (result.op === "sign" ? result.results : []));
   }
 
+  /** Each template signed by a fresh key of its own, made where it is signed (never seen by the caller), in order. */
+  async signFresh(templates: readonly EventTemplate[]): Promise<NostrEvent[]> {
+    const parts = await Promise.all(this.split(templates).map((part) => this.submit({ id: 0, op: "sign_fresh", templates: part }, part.length)));
+    return parts.flatMap((result) => (result.op === "sign_fresh" ? result.results : []));
+  }
+
   /** Stops the workers; later calls run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true;
@@ -92,7 +104,7 @@ export class CryptoPool {
         const pending = [...slot.inFlight.values()];
         slot.inFlight.clear();
         await slot.worker.terminate();
-        for (const job of pending) job.resolve(runHere(job.job));
+        for (const job of pending) job.resolve(runCryptoJob(job.job));
       }),
     );
   }
@@ -109,7 +121,7 @@ export class CryptoPool {
 
   private submit(job: CryptoJob, weight: number): Promise<CryptoJobResult> {
     const slot = this.pick();
-    if (slot === null) return Promise.resolve(runHere(job));
+    if (slot === null) return Promise.resolve(runCryptoJob(job));
     return new Promise((resolve) => {
       const pending: Pending = { job: { ...job, id: this.nextId++ }, weight, resolve };
       slot.inFlight.set(pending.job.id, pending);
@@ -148,7 +160,7 @@ export class CryptoPool {
       slot.inFlight.delete(result.id);
       slot.load -= pending.weight;
       if (slot.inFlight.size === 0) worker.unref();
-      pending.resolve(result.op === "error" ? runHere(pending.job) : result);
+      pending.resolve(result.op === "error" ? runCryptoJob(pending.job) : result);
     });
     const fail = () => {
       if (this.slots[index] !== slot) return;
@@ -158,7 +170,7 @@ export class CryptoPool {
       slot.inFlight.clear();
       void worker.terminate();
       // The work is pure: what the worker did not answer is done here.
-      for (const job of pending) job.resolve(runHere(job.job));
+      for (const job of pending) job.resolve(runCryptoJob(job.job));
     };
     worker.on("error", fail);
     worker.on("exit", fail);

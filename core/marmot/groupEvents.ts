@@ -17,7 +17,7 @@ import { getCiphersuite } from "./cryptoProvider.js";
 import { MarmotError, describeError } from "./errors.js";
 import { nostrGroupIdHex, readGroupData } from "./groupData.js";
 import { decryptNip44Bytes, legacyConversationKey } from "./legacyNip44.js";
-import { generateSecretKey, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
+import { generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 import { singletonTag } from "./tags.js";
 import { TlsReader, TlsWriter } from "./tls.js";
 
@@ -133,14 +133,16 @@ export class EpochKeyCache {
   }
 }
 
-/** A signed kind 445 carrying `message`, encrypted with `key` (the epoch the message belongs to). */
-export function wrapGroupMessage(message: MlsMessage, key: GroupEventKey, createdAt: number = Math.floor(Date.now() / 1000)): NostrEvent {
+/** The unsigned kind 445 carrying `message`, encrypted with `key` (the epoch the message belongs to): sign it with a fresh key. */
+export function sealGroupMessage(message: MlsMessage, key: GroupEventKey, createdAt: number = Math.floor(Date.now() / 1000)): EventTemplate {
   const nonce = randomBytes(NONCE_BYTES);
   const sealed = chacha20poly1305(key.key, nonce, new Uint8Array(0)).encrypt(encode(mlsMessageEncoder, message));
-  return signEvent(
-    { kind: GROUP_EVENT_KIND, created_at: createdAt, tags: [["h", key.nostrGroupId]], content: base64.encode(concatBytes(nonce, sealed)) },
-    generateSecretKey(),
-  );
+  return { kind: GROUP_EVENT_KIND, created_at: createdAt, tags: [["h", key.nostrGroupId]], content: base64.encode(concatBytes(nonce, sealed)) };
+}
+
+/** A signed kind 445 carrying `message`, encrypted with `key` (the epoch the message belongs to). */
+export function wrapGroupMessage(message: MlsMessage, key: GroupEventKey, createdAt?: number): NostrEvent {
+  return signEvent(sealGroupMessage(message, key, createdAt), generateSecretKey());
 }
 
 export interface UnwrappedGroupEvent {

@@ -133,6 +133,7 @@ export {
   compareCommitEvents,
   deriveGroupEventKey,
   groupEventGroupId,
+  sealGroupMessage,
   unwrapGroupEvent,
   wrapGroupMessage,
   type GroupEventKey,
@@ -140,7 +141,7 @@ export {
 } from "./groupEvents.js";
 
 /** Send/receive paths tying group.ts and groupEvents.ts together. */
-export { epochKeyFor, receiveGroupEvent, sendRumor, wrapCommit, wrapInEpoch, type ReceivedGroupEvent } from "./messaging.js";
+export { epochKeyFor, receiveGroupEvent, sealRumor, sendRumor, wrapCommit, wrapInEpoch, type ReceivedGroupEvent } from "./messaging.js";
 
 /** NIP-98 HTTP auth headers (the agent API). */
 export { HTTP_AUTH_KIND, nip98Header } from "./nip98.js";

@@ -5,8 +5,8 @@
  */
 import type { ClientState, MlsMessage } from "ts-mls";
 import { encryptRumor, processGroupMessage, type CommitOutcome, type ProcessedMessage } from "./group.js";
-import { unwrapGroupEvent, wrapGroupMessage, type EpochKeyCache, type GroupEventKey } from "./groupEvents.js";
-import type { NostrEvent } from "./nostrCrypto.js";
+import { sealGroupMessage, unwrapGroupEvent, wrapGroupMessage, type EpochKeyCache, type GroupEventKey } from "./groupEvents.js";
+import { generateSecretKey, signEvent, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 import type { Rumor } from "./rumor.js";
 
 /** The kind 445 key of `state`'s epoch: the cached one, or derived and cached now. */
@@ -20,14 +20,24 @@ export async function wrapInEpoch(state: ClientState, cache: EpochKeyCache, mess
 }
 
 /**
+ * Encrypts `rumor` into an unsigned kind 445, for signing with a fresh key
+ * (`CryptoPool.signFresh`). Adopt the returned state right away (the message key
+ * is spent even if publishing fails) and store it before the signed event leaves.
+ */
+export async function sealRumor(state: ClientState, cache: EpochKeyCache, rumor: Rumor, createdAt?: number): Promise<{ state: ClientState; template: EventTemplate }> {
+  const key = await epochKeyFor(state, cache);
+  const encrypted = await encryptRumor(state, rumor);
+  return { state: encrypted.state, template: sealGroupMessage(encrypted.message, key, createdAt) };
+}
+
+/**
  * Encrypts and wraps `rumor`. Adopt the returned state right away (the
  * message key is spent even if publishing fails) and remember `event.id`: its
  * echo from relays must be skipped, not processed.
  */
 export async function sendRumor(state: ClientState, cache: EpochKeyCache, rumor: Rumor, createdAt?: number): Promise<{ state: ClientState; event: NostrEvent }> {
-  const key = await epochKeyFor(state, cache);
-  const encrypted = await encryptRumor(state, rumor);
-  return { state: encrypted.state, event: wrapGroupMessage(encrypted.message, key, createdAt) };
+  const sealed = await sealRumor(state, cache, rumor, createdAt);
+  return { state: sealed.state, event: signEvent(sealed.template, generateSecretKey()) };
 }
 
 /**
