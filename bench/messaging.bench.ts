@@ -51,6 +51,8 @@ const WARMUP = 100;
 const INBOX_BATCH = 500; // in-process stand-in for the receive batch's transactions (core/chats/receiveBatch.ts)
 const STALL_MS = 5_000;
 const RUNS = 3; // baseline and in-process figures: median of this many runs of MESSAGES each
+/** BENCH_SKIP=baseline,groups leaves out those sections (ratios against a skipped baseline print as NaN). */
+const skipped = new Set((process.env["BENCH_SKIP"] ?? "").split(",").filter(Boolean));
 
 const started = performance.now();
 const elapsed = (since: number): number => (performance.now() - since) / 1000;
@@ -87,8 +89,10 @@ const cores: AppCore[] = [];
 
 try {
   // ───────────── 1. Baseline: raw ts-mls with its default crypto provider ─────────────
-  const baseline = await tsMlsBaseline({ messages: MESSAGES, runs: RUNS, warmup: WARMUP, texts });
-  section(
+  const baseline = skipped.has("baseline")
+    ? { encrypt: NaN, decrypt: NaN, encryptRates: [], decryptRates: [] }
+    : await tsMlsBaseline({ messages: MESSAGES, runs: RUNS, warmup: WARMUP, texts });
+  if (!skipped.has("baseline")) section(
     `Baseline: raw ts-mls 2.0.0-rc.10 with its DEFAULT crypto provider, ${MESSAGES} messages of 100 bytes (encrypt = createApplicationMessage + encode, decrypt = decode + processMessage), median of ${RUNS} runs`,
     [
       { name: "messaging.baseline_tsmls_encrypt", value: baseline.encrypt, unit: "msgs/s" },
@@ -503,7 +507,7 @@ try {
     const sizes = giftWrapSizes(welcomeRumor(welcome, { senderPubkey: creator, keyPackageEventId: "0".repeat(64), relays }));
     return `kind 444 rumor ${sizes.rumor} B, seal ${sizes.seal} B (NIP-44 plaintext limit ${NIP44_MAX_PLAINTEXT} B per layer)`;
   };
-  for (const size of GROUP_SIZES) {
+  for (const size of skipped.has("groups") ? [] : GROUP_SIZES) {
     const members: KeyPackage[] = [];
     for (let i = 1; i < size; i++) members.push((await generateKeyPackage(getPublicKey(generateSecretKey()))).publicPackage);
     const freshCreator = await generateKeyPackage(creator);
@@ -565,7 +569,7 @@ try {
         `; last accepted Welcome: ${lastWelcome}`,
     );
   }
-  section("Group creation: createGroup / addMembers with fresh KeyPackages (commit + Welcome built and size-checked, nothing published)", groupRows, groupLines);
+  if (groupRows.length > 0) section("Group creation: createGroup / addMembers with fresh KeyPackages (commit + Welcome built and size-checked, nothing published)", groupRows, groupLines);
   notes.push(`total runtime ${elapsed(started).toFixed(1)} s`);
 } finally {
   for (const core of cores) await core.close();
