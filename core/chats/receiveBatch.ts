@@ -266,6 +266,7 @@ export class Receiver {
                 });
                 // Crypto here rarely waits on I/O: give the event loop a turn so the progress is pushed.
                 await new Promise((resolve) => setImmediate(resolve));
+                if (!this.ctx.live()) return;
               }
               const checked = await checks.get(index);
               if (!this.ctx.live()) return;
