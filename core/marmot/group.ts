@@ -453,11 +453,10 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
     }
   }
 
-  const admins = readGroupData(state).adminPubkeys;
   const review: Review = { kind: undefined, sender: undefined, proposals: [], refusal: undefined, missingPath: false };
   let result;
   try {
-    result = await processMessage({ context, state, message, callback: reviewer(state, admins, review) });
+    result = await processMessage({ context, state, message, callback: reviewer(state, () => readGroupData(state).adminPubkeys, review) });
   } catch (error) {
     throw mlsFailure("Cannot process the group message", error);
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pure from "nostr-tools/pure";
-import { copyEvent, generateSecretKey, getPublicKey, initNostrCrypto, nostrCryptoBackend, signEvent, verifySignature } from "./nostrCrypto.js";
+import { copyEvent, eventHash, generateSecretKey, getPublicKey, initNostrCrypto, nostrCryptoBackend, signEvent, verifySignature } from "./nostrCrypto.js";
 
 const template = { kind: 1, created_at: 1_700_000_000, tags: [["t", "burrow"]], content: "hello" };
 
@@ -64,6 +64,14 @@ test("verify_refuses_malformed_fields_without_throwing_and_agrees_with_nostr_too
   }
   // NIP-01 signatures are lowercase hex; nostr-tools also reads upper case.
   assert.equal(verifySignature({ ...copyEvent(event), sig: event.sig.toUpperCase() }), false);
+});
+
+test("event_hash_is_nostr_tools_get_event_hash", () => {
+  const pubkey = getPublicKey(generateSecretKey());
+  for (const content of ["", "hello", "line\nbreak \"quoted\" \\ tab\t", "ünïcødé 🦫 \u2028 \u0000"]) {
+    const event = { pubkey, created_at: 1_700_000_000, kind: 9, tags: [["e", "ab".repeat(32)], ["q", "x", "", "é"]], content };
+    assert.equal(eventHash(event), pure.getEventHash(event), JSON.stringify(content));
+  }
 });
 
 test("prints_sign_and_verify_speed_per_backend", async () => {

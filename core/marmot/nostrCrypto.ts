@@ -48,11 +48,20 @@ const HEX64_BYTES = /^[0-9a-f]{128}$/;
 
 type SchnorrVerify = (hash: Uint8Array, xOnlyPubkey: Uint8Array, signature: Uint8Array) => boolean;
 
+function eventHashBytes(event: Pick<NostrEvent, "pubkey" | "created_at" | "kind" | "tags" | "content">): Buffer {
+  return createHash("sha256").update(JSON.stringify([0, event.pubkey, event.created_at, event.kind, event.tags, event.content])).digest();
+}
+
+/** NIP-01 event id: hex SHA-256 of the serialized event (nostr-tools' getEventHash, on node:crypto). */
+export function eventHash(event: Pick<NostrEvent, "pubkey" | "created_at" | "kind" | "tags" | "content">): string {
+  return eventHashBytes(event).toString("hex");
+}
+
 /** NIP-01: the id is the SHA-256 of the serialized event, the signature BIP-340 over the id. */
 function eventVerifier(verifySchnorr: SchnorrVerify): (event: NostrEvent) => boolean {
   return (event) => {
     if (!HEX64_BYTES.test(event.sig)) return false;
-    const hash = createHash("sha256").update(JSON.stringify([0, event.pubkey, event.created_at, event.kind, event.tags, event.content])).digest();
+    const hash = eventHashBytes(event);
     if (hash.toString("hex") !== event.id) return false;
     try {
       return verifySchnorr(hash, Buffer.from(event.pubkey, "hex"), Buffer.from(event.sig, "hex"));
