@@ -250,7 +250,7 @@ export class Receiver {
       while (this.inbox.length > 0 && this.ctx.live()) {
         // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
         const pending = this.inbox.splice(0).sort((a, b) => a.created_at - b.created_at);
-        const checks = new SignatureChecks(pending, (event) => event.kind in hooks.handlers && !this.ctx.store.isProcessed(event.id), sharedCryptoPool());
+        const checks = new SignatureChecks(pending, (event) => event.kind in hooks.handlers, sharedCryptoPool());
         for (let start = 0; start < pending.length && this.ctx.live(); start += INBOX_BATCH) {
           const end = Math.min(start + INBOX_BATCH, pending.length);
           const batch = new Batch(this.ctx);
