@@ -96,7 +96,7 @@ export interface ReceiveHooks {
 /**
  * The signatures of a drain's events, checked in the crypto pool slice by slice ahead of where the
  * drain applies: what a handler gets is a copy the pool found good (not checked again), null for a
- * bad signature, or, where nothing was checked (no handler, already processed), a plain copy.
+ * bad signature, or, where nothing was checked (no handler), a plain copy.
  */
 class SignatureChecks {
   private readonly slices = new Map<number, Promise<Array<Event | null>>>();
