@@ -1,6 +1,7 @@
 // Integration: real cores, real MLS, the embedded relay, the crypto pool's real workers. A catch-up's
 // signatures are checked in worker threads ahead of MLS: a bad one among good ones is refused and the
-// rest stored in order, and a worker dying in the middle of a catch-up loses nothing.
+// rest stored in order (a gift wrap too is refused), and a worker dying in the middle of a catch-up
+// loses nothing.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Worker } from "node:worker_threads";
@@ -8,7 +9,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore, LogLine } from "../app/appCore.js";
-import { CryptoPool, GROUP_EVENT_KIND, setSharedCryptoPool, type NostrEvent } from "../marmot/index.js";
+import { CryptoPool, GIFT_WRAP_KIND, GROUP_EVENT_KIND, setSharedCryptoPool, type NostrEvent } from "../marmot/index.js";
 import { AccountStore } from "../storage/accountStore.js";
 import { coreIn, tempDir, waitForState } from "../testing.js";
 
@@ -33,8 +34,8 @@ function relayEvents(url: string, filter: Record<string, unknown>): Promise<Nost
   });
 }
 
-/** A relay in front of `upstream` that breaks the signature of the events whose id is in `corrupt` on their way to its clients. */
-async function corruptingRelay(upstream: string, corrupt: Set<string>): Promise<{ url: string; close(): Promise<void> }> {
+/** A relay in front of `upstream` that breaks the signature of the events `corrupt` picks on their way to its clients. */
+async function corruptingRelay(upstream: string, corrupt: (event: NostrEvent) => boolean): Promise<{ url: string; close(): Promise<void> }> {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise((resolve) => server.once("listening", resolve));
   server.on("connection", (client) => {
@@ -50,7 +51,7 @@ async function corruptingRelay(upstream: string, corrupt: Set<string>): Promise<
     relay.on("message", (data: WebSocket.RawData) => {
       const frame = JSON.parse(data.toString()) as unknown[];
       const event = frame[0] === "EVENT" ? (frame[2] as NostrEvent) : null;
-      if (event && corrupt.has(event.id)) frame[2] = { ...event, sig: `${event.sig[0] === "0" ? "1" : "0"}${event.sig.slice(1)}` };
+      if (event && corrupt(event)) frame[2] = { ...event, sig: `${event.sig[0] === "0" ? "1" : "0"}${event.sig.slice(1)}` };
       if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify(frame));
     });
     const closeBoth = (): void => {
@@ -135,7 +136,7 @@ describe("integration: signatures checked in the crypto pool during a catch-up",
 
   test("a_bad_signature_in_the_middle_of_a_catch_up_is_refused_and_the_rest_stored_in_order", async () => {
     const corrupt = new Set<string>();
-    const faulty = await corruptingRelay(relay.url, corrupt);
+    const faulty = await corruptingRelay(relay.url, (event) => corrupt.has(event.id));
     closers.push(faulty.close);
     const rejected: LogLine[] = [];
     const alice = await open("alice1", [relay.url]);
@@ -160,6 +161,24 @@ describe("integration: signatures checked in the crypto pool during a catch-up",
     assert.equal(refusal.length, 1, "the broken one is refused once, and logged");
     assert.match(String(refusal[0]!["error"]), /signature/);
     assert.equal(refusal[0]!["kind"], GROUP_EVENT_KIND);
+  });
+
+  test("a_gift_wrap_with_a_broken_signature_is_refused_and_no_invitation_appears", async () => {
+    const faulty = await corruptingRelay(relay.url, (event) => event.kind === GIFT_WRAP_KIND);
+    closers.push(faulty.close);
+    const rejected: LogLine[] = [];
+    const alice = await open("alice3", [relay.url]);
+    const carol = await open("carol3", [faulty.url], (line) => {
+      if (line.event === "event_rejected") rejected.push(line);
+    });
+    await alice.dispatch({ type: "CreateChat", peer: auth(carol.snapshot().state).npub });
+    await waitForState(alice, (s) => s.open_chat !== null && !s.busy.creating_chat, 15_000);
+    const deadline = Date.now() + 10_000;
+    while (!rejected.some((line) => line["kind"] === GIFT_WRAP_KIND) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const refusal = rejected.find((line) => line["kind"] === GIFT_WRAP_KIND);
+    assert.ok(refusal, "the gift wrap arrived and was refused");
+    assert.match(String(refusal["error"]), /signature/);
+    assert.deepEqual(carol.snapshot().state.invites, [], "no invitation from a wrap whose signature does not verify");
   });
 
   test("a_worker_dying_in_the_middle_of_a_catch_up_loses_nothing", async () => {
