@@ -107,8 +107,10 @@ class SignatureChecks {
     private readonly pool: CryptoPool,
   ) {}
 
+  /** Indexes are asked for in order: a slice behind the one asked for is done with. */
   async get(index: number): Promise<Event | null> {
     const slice = Math.floor(index / CHECK_SLICE);
+    this.slices.delete(slice - 1);
     for (let ahead = slice; ahead <= slice + CHECKS_AHEAD; ahead++) this.start(ahead);
     return (await this.slices.get(slice)!)[index % CHECK_SLICE]!;
   }
