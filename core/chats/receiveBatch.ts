@@ -1,12 +1,13 @@
 // The receive batch: every event relays send goes through here. Events are collected (a catch-up
 // until each relay's EOSE, paging back when a page was full), then applied in created_at order in
 // chunks; what a chunk writes is gathered as data in its Batch and stored in one transaction, and
-// only then are listeners told.
+// only then are listeners told. Signatures are checked in the crypto pool's workers a few slices
+// ahead of where MLS (ordered, on this thread) is applying.
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import type { CoreEvent } from "../base/events.js";
-import { copyEvent, serializeGroupState } from "../marmot/index.js";
-import { describeError } from "../marmot/errors.js";
+import { copyEvent, serializeGroupState, sharedCryptoPool, type CryptoPool } from "../marmot/index.js";
+import { MarmotError, describeError } from "../marmot/errors.js";
 import type { AccountContext } from "../state/context.js";
 import type { ChatRegistry } from "./registry.js";
 
@@ -21,6 +22,9 @@ const MAX_CATCH_UP_PAGES = 200;
 /** A backlog at least this long shows "Syncing done/total", updated at most this often. */
 const SYNC_PROGRESS_FROM = 50;
 const SYNC_PROGRESS_EVERY_MS = 250;
+/** Events per signature check in the crypto pool, and how many such slices are checked ahead of the one applied. */
+const CHECK_SLICE = 250;
+const CHECKS_AHEAD = 2;
 
 type Order = [number, number, number];
 
@@ -87,6 +91,43 @@ export interface ReceiveHooks {
   drained(): void;
   /** An event its handler threw on (logged already; it is never read again). */
   rejected(event: Event): void;
+}
+
+/**
+ * The signatures of a drain's events, checked in the crypto pool slice by slice ahead of where the
+ * drain applies: what a handler gets is a copy the pool found good (not checked again), null for a
+ * bad signature, or, where nothing was checked (no handler), a plain copy.
+ */
+class SignatureChecks {
+  private readonly slices = new Map<number, Promise<Array<Event | null>>>();
+
+  constructor(
+    private readonly events: readonly Event[],
+    private readonly wanted: (event: Event) => boolean,
+    private readonly pool: CryptoPool,
+  ) {}
+
+  /** Indexes are asked for in order: a slice behind the one asked for is done with. */
+  async get(index: number): Promise<Event | null> {
+    const slice = Math.floor(index / CHECK_SLICE);
+    this.slices.delete(slice - 1);
+    for (let ahead = slice; ahead <= slice + CHECKS_AHEAD; ahead++) this.start(ahead);
+    return (await this.slices.get(slice)!)[index % CHECK_SLICE]!;
+  }
+
+  private start(slice: number): void {
+    if (this.slices.has(slice) || slice * CHECK_SLICE >= this.events.length) return;
+    const events = this.events.slice(slice * CHECK_SLICE, (slice + 1) * CHECK_SLICE);
+    const wanted = events.map(this.wanted);
+    const checking = this.pool.checkSignatures(events.filter((_, i) => wanted[i]));
+    this.slices.set(
+      slice,
+      checking.then((checked) => {
+        let next = 0;
+        return events.map((event, i) => (wanted[i] ? checked[next++]! : copyEvent(event)));
+      }),
+    );
+  }
 }
 
 export class Receiver {
@@ -211,14 +252,15 @@ export class Receiver {
       while (this.inbox.length > 0 && this.ctx.live()) {
         // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
         const pending = this.inbox.splice(0).sort((a, b) => a.created_at - b.created_at);
+        const checks = new SignatureChecks(pending, (event) => event.kind in hooks.handlers, sharedCryptoPool());
         for (let start = 0; start < pending.length && this.ctx.live(); start += INBOX_BATCH) {
-          const chunk = pending.slice(start, start + INBOX_BATCH);
+          const end = Math.min(start + INBOX_BATCH, pending.length);
           const batch = new Batch(this.ctx);
           await this.registry.mls.run(async () => {
-            for (const [index, event] of chunk.entries()) {
+            for (let index = start; index < end; index++) {
               if (!this.ctx.live()) return;
               done += 1;
-              const total = done + (pending.length - start - index - 1) + this.inbox.length;
+              const total = done + (pending.length - index - 1) + this.inbox.length;
               if (total >= SYNC_PROGRESS_FROM && Date.now() - lastProgress >= SYNC_PROGRESS_EVERY_MS) {
                 lastProgress = Date.now();
                 this.ctx.update((s) => {
@@ -226,9 +268,14 @@ export class Receiver {
                 });
                 // Crypto here rarely waits on I/O: give the event loop a turn so the progress is pushed.
                 await new Promise((resolve) => setImmediate(resolve));
+                if (!this.ctx.live()) return;
               }
+              const checked = await checks.get(index);
+              if (!this.ctx.live()) return;
+              const event = pending[index]!;
               if (this.ctx.store.isProcessed(event.id)) continue;
-              await this.apply(hooks, copyEvent(event), batch);
+              if (checked === null) this.reject(hooks, event, new MarmotError("bad_signature", "Event signature is invalid"), batch);
+              else await this.apply(hooks, checked, batch);
             }
           });
           if (!this.ctx.live()) return;
@@ -254,10 +301,14 @@ export class Receiver {
     try {
       await handler(event, batch);
     } catch (error) {
-      this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
-      batch.processed(event);
-      hooks.rejected(event);
+      this.reject(hooks, event, error, batch);
     }
+  }
+
+  private reject(hooks: ReceiveHooks, event: Event, error: unknown, batch: Batch): void {
+    this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
+    batch.processed(event);
+    hooks.rejected(event);
   }
 
   private store(hooks: ReceiveHooks, batch: Batch): void {

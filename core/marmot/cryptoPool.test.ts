@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { CryptoPool } from "./cryptoPool.js";
+import { verifiedSymbol } from "nostr-tools/pure";
+import { CryptoPool, hasValidSignature } from "./cryptoPool.js";
 import { generateSecretKey, getPublicKey, initNostrCrypto, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
 
 await initNostrCrypto();
@@ -81,4 +82,33 @@ test("where workers cannot start, or the pool has none, the work runs here", asy
   await closed.close();
   assert.deepEqual(await closed.verify(batch), expected);
   assert.deepEqual(await closed.verify([]), []);
+});
+
+test("checkSignatures gives frozen copies of the good events, in order, and null for the others", async () => {
+  const batch = events(60);
+  const checked = await pool({ size: 2, minPart: 8 }).checkSignatures([...batch, { tags: "not a list" } as unknown as NostrEvent]);
+  assert.equal(checked.length, 61);
+  assert.equal(checked.at(-1), null);
+  batch.forEach((event, i) => {
+    const copy = checked[i];
+    if (!verifySignature(event)) return assert.equal(copy, null, `event ${i} is refused`);
+    assert.ok(copy, `event ${i} is good`);
+    assert.notEqual(copy, event);
+    assert.deepEqual(copy, event);
+    assert.equal(hasValidSignature(copy), true);
+    assert.throws(() => {
+      (copy as { content: string }).content = "changed after the check";
+    }, TypeError);
+    assert.throws(() => copy.tags[0]!.push("x"), TypeError);
+  });
+});
+
+test("only the pool's check marks an event good: a copy, or a mark a relay or library could set, is checked again", async () => {
+  const [good] = await pool({ size: 1 }).checkSignatures(events(1));
+  assert.ok(good);
+  assert.equal(hasValidSignature({ ...good, content: `${good.content}!` }), false);
+  const forged = { ...good, sig: `${good.sig[0] === "0" ? "1" : "0"}${good.sig.slice(1)}`, verified: true } as NostrEvent;
+  (forged as unknown as Record<symbol, boolean>)[verifiedSymbol] = true;
+  assert.equal(hasValidSignature(forged), false);
+  assert.equal(hasValidSignature({ ...good, tags: good.tags.map((tag) => [...tag]) }), true, "an unmarked good event is checked, and passes");
 });

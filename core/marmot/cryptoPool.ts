@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
+import { copyEvent, generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 
 export interface SignItem {
   template: EventTemplate;
@@ -48,6 +48,26 @@ interface Slot {
 
 const WORKER_URL = new URL("./cryptoWorker.js", import.meta.url);
 
+/**
+ * Events whose signature a pool found good: frozen copies made before the check, so nothing can
+ * change them afterwards. Only {@link CryptoPool.checkSignatures} adds to it; nothing a relay sends can.
+ */
+const checked = new WeakSet<NostrEvent>();
+
+/** Null for what is not shaped like an event (its check would fail anyway). */
+function frozenCopy(event: NostrEvent): NostrEvent | null {
+  if (typeof event !== "object" || event === null || !Array.isArray(event.tags) || !event.tags.every((tag) => Array.isArray(tag))) return null;
+  const copy = copyEvent(event);
+  for (const tag of copy.tags) Object.freeze(tag);
+  Object.freeze(copy.tags);
+  return Object.freeze(copy);
+}
+
+/** True for an event {@link CryptoPool.checkSignatures} found good; any other event is checked now (`verifySignature`). */
+export function hasValidSignature(event: NostrEvent): boolean {
+  return checked.has(event) || verifySignature(event);
+}
+
 export function defaultPoolSize(): number {
   return Math.max(1, availableParallelism() - 1);
 }
@@ -81,6 +101,22 @@ export class CryptoPool {
   async verify(events: readonly NostrEvent[]): Promise<boolean[]> {
     const parts = await Promise.all(this.split(events).map((part) => this.submit({ id: 0, op: "verify", events: part }, part.length)));
     return parts.flatMap((result) => (result.op === "verify" ? result.results : []));
+  }
+
+  /**
+   * For each event, in order: a frozen copy whose signature is known good (handlers given it do not
+   * check again, see {@link hasValidSignature}), or null where the id or signature is wrong. Never rejects.
+   */
+  async checkSignatures(events: readonly NostrEvent[]): Promise<Array<NostrEvent | null>> {
+    const copies = events.map(frozenCopy);
+    const shaped = copies.filter((copy): copy is NostrEvent => copy !== null);
+    const verdicts = await this.verify(shaped);
+    let next = 0;
+    return copies.map((copy) => {
+      if (copy === null || verdicts[next++] !== true) return null;
+      checked.add(copy);
+      return copy;
+    });
   }
 
   /** `signEvent` for each item, in order. */
@@ -185,4 +221,11 @@ let shared: CryptoPool | undefined;
 export function sharedCryptoPool(): CryptoPool {
   shared ??= new CryptoPool();
   return shared;
+}
+
+/** Replaces the process's pool (a host sizing it, a test injecting a failing worker); returns the one it replaced. */
+export function setSharedCryptoPool(pool: CryptoPool): CryptoPool | undefined {
+  const previous = shared;
+  shared = pool;
+  return previous;
 }

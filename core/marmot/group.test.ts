@@ -357,6 +357,25 @@ test("own_echoes_are_skipped_and_future_epoch_messages_fail_with_typed_errors", 
   assert.ok(oldEcho.kind === "skipped" && oldEcho.reason === "own_message", "an own message of a past epoch too");
 });
 
+test("a_received_message_names_its_sender_and_message_number_also_out_of_order_and_from_a_past_epoch", async () => {
+  const { alice, bob } = await aliceInvitesBob();
+  const events = [await send(alice, "zero"), await send(alice, "one"), await send(alice, "two")];
+  const late = await send(alice, "three, read after a commit");
+  for (const index of [2, 0, 1]) {
+    const result = await receive(bob, events[index]!);
+    assert.ok(result.kind === "application");
+    assert.equal(result.sender, alice.pubkey);
+    assert.equal(result.generation, index);
+    assert.equal(result.epoch, 1n);
+  }
+  const outcome = await selfUpdate(bob.state);
+  await commitAndShare(bob, outcome, [alice]);
+  const past = await receive(bob, late);
+  assert.ok(past.kind === "application" && past.sender === alice.pubkey && past.generation === 3 && past.epoch === 1n);
+  const reply = await receive(alice, await send(bob, "from bob in epoch 2"));
+  assert.ok(reply.kind === "application" && reply.sender === bob.pubkey && reply.generation === 0 && reply.epoch === 2n);
+});
+
 test("the_join_checks_the_welcome_against_our_key_package_and_the_inviter", async () => {
   const alice = person();
   const bob = person();

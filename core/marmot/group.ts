@@ -440,29 +440,27 @@ export async function processGroupMessage(state: ClientState, message: MlsMessag
   if (epoch < current && !isApplication) return { kind: "skipped", state, reason: "past_epoch_handshake" };
 
   const context = await mlsContext(state.groupContext.cipherSuite);
-  let applicationSender: string | undefined;
-  let generation = 0;
-  if (message.wireformat === wireformats.mls_private_message) {
-    const sender = await privateMessageSender(state, message.privateMessage, context.cipherSuite);
-    if (sender !== undefined && sender.leafIndex === state.privatePath.leafIndex) {
-      return { kind: "skipped", state, reason: "own_message" };
-    }
-    if (sender !== undefined) {
-      applicationSender = identityAt(sender.tree, sender.leafIndex);
-      generation = sender.generation;
-    }
-  }
+  const ownMessage = async (): Promise<boolean> =>
+    message.wireformat === wireformats.mls_private_message &&
+    (await privateMessageSender(state, message.privateMessage, context.cipherSuite))?.leafIndex === state.privatePath.leafIndex;
+  // An application message names its sender in ts-mls' result (which cannot open our own: it fails,
+  // and is skipped below); a private commit or proposal of ours must be skipped before processing.
+  if (!isApplication && (await ownMessage())) return { kind: "skipped", state, reason: "own_message" };
 
-  const admins = readGroupData(state).adminPubkeys;
   const review: Review = { kind: undefined, sender: undefined, proposals: [], refusal: undefined, missingPath: false };
   let result;
   try {
-    result = await processMessage({ context, state, message, callback: reviewer(state, admins, review) });
+    result = await processMessage({ context, state, message, callback: reviewer(state, () => readGroupData(state).adminPubkeys, review) });
   } catch (error) {
+    if (isApplication && (await ownMessage())) return { kind: "skipped", state, reason: "own_message" };
     throw mlsFailure("Cannot process the group message", error);
   }
 
   if (result.kind === "applicationMessage") {
+    const { leafIndex, generation } = result.sender;
+    if (leafIndex === state.privatePath.leafIndex) return { kind: "skipped", state, reason: "own_message" };
+    const tree = epoch === current ? state.ratchetTree : state.historicalReceiverData.get(epoch)?.ratchetTree;
+    const applicationSender = tree === undefined ? undefined : identityAt(tree, leafIndex);
     if (applicationSender === undefined) throw new MarmotError("mls_rejected", "Cannot identify the sender of the message");
     const rumor = parseRumor(new TextDecoder().decode(result.message));
     if (rumor.pubkey !== applicationSender) {

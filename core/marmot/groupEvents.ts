@@ -17,7 +17,8 @@ import { getCiphersuite } from "./cryptoProvider.js";
 import { MarmotError, describeError } from "./errors.js";
 import { nostrGroupIdHex, readGroupData } from "./groupData.js";
 import { decryptNip44Bytes, legacyConversationKey } from "./legacyNip44.js";
-import { generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
+import { hasValidSignature } from "./cryptoPool.js";
+import { generateSecretKey, signEvent, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 import { singletonTag } from "./tags.js";
 import { TlsReader, TlsWriter } from "./tls.js";
 
@@ -178,13 +179,14 @@ export function groupEventGroupId(event: Pick<NostrEvent, "id" | "tags">): strin
 }
 
 /**
- * Opens a kind 445: checks kind, signature and `h` tag, then tries each cached
+ * Opens a kind 445: checks kind, signature (unless the crypto pool found this
+ * very event good) and `h` tag, then tries each cached
  * epoch key (newest first), then the legacy envelope. Throws `wrong_group` or
  * `undecryptable` (unknown epoch, tampered content) rather than crashing.
  */
 export function unwrapGroupEvent(event: NostrEvent, cache: EpochKeyCache): UnwrappedGroupEvent {
   if (event.kind !== GROUP_EVENT_KIND) throw new MarmotError("invalid_event", `Kind ${event.kind} is not a group event`);
-  if (!verifySignature(event)) throw new MarmotError("bad_signature", "Group event signature is invalid");
+  if (!hasValidSignature(event)) throw new MarmotError("bad_signature", "Group event signature is invalid");
   const h = groupEventGroupId(event);
   const candidates = cache.list().filter((key) => key.nostrGroupId === h);
   if (candidates.length === 0) throw new MarmotError("wrong_group", `No epoch key for group ${h.slice(0, 12)}`);

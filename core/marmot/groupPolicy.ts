@@ -53,8 +53,9 @@ function proposalRefusal(tree: RatchetTree, item: ProposalWithSender): string | 
 /**
  * Commits: admins may commit anything; other members only self-updates (no
  * proposals, or only Updates of their own leaf). No one may change an identity.
+ * `admins` is read only for a commit (application messages, most of the traffic, never need it).
  */
-export function reviewer(state: ClientState, admins: readonly string[], review: Review): IncomingMessageCallback {
+export function reviewer(state: ClientState, admins: () => readonly string[], review: Review): IncomingMessageCallback {
   return (incoming) => {
     review.kind = incoming.kind;
     if (incoming.kind === "proposal") {
@@ -74,7 +75,7 @@ export function reviewer(state: ClientState, admins: readonly string[], review: 
       review.refusal = proposalRefusal(state.ratchetTree, item);
       if (review.refusal !== undefined) return "reject";
     }
-    if (admins.includes(review.sender)) return "accept";
+    if (admins().includes(review.sender)) return "accept";
     const selfUpdateOnly = incoming.proposals.every(
       (item) => item.proposal.proposalType === defaultProposalTypes.update && item.senderLeafIndex === incoming.senderLeafIndex,
     );

@@ -25,8 +25,16 @@ export {
   type NostrEvent,
 } from "./nostrCrypto.js";
 
-/** Signature checks and signing of batches in worker threads, answered in order. */
-export { CryptoPool, defaultPoolSize, sharedCryptoPool, type CryptoPoolOptions, type SignItem } from "./cryptoPool.js";
+/** Signature checks and signing of batches in worker threads, answered in order; events it found good are not checked again. */
+export {
+  CryptoPool,
+  defaultPoolSize,
+  hasValidSignature,
+  setSharedCryptoPool,
+  sharedCryptoPool,
+  type CryptoPoolOptions,
+  type SignItem,
+} from "./cryptoPool.js";
 
 /** Typed failures; map `code` to user text in one place. */
 export { MarmotError, describeError, type MarmotErrorCode } from "./errors.js";

@@ -4,8 +4,8 @@
  * deletion) and as the kind 444 Welcome inside a gift wrap.
  */
 import { neventEncode } from "nostr-tools/nip19";
-import { getEventHash } from "nostr-tools/pure";
 import { MarmotError } from "./errors.js";
+import { eventHash } from "./nostrCrypto.js";
 
 export interface Rumor {
   id: string;
@@ -34,7 +34,7 @@ export interface RumorInput {
   createdAt?: number;
 }
 
-/** A rumor with its id computed by nostr-tools' getEventHash. */
+/** A rumor with its id (NIP-01 event hash). */
 export function createRumor(input: RumorInput): Rumor {
   const draft = {
     pubkey: input.pubkey,
@@ -43,7 +43,7 @@ export function createRumor(input: RumorInput): Rumor {
     tags: (input.tags ?? []).map((tag) => [...tag]),
     content: input.content,
   };
-  return { id: getEventHash(draft), ...draft };
+  return { id: eventHash(draft), ...draft };
 }
 
 /** Kind 9 chat message; `tags` may carry `e` (reply) and `p` tags as in Nostr. */
@@ -128,7 +128,7 @@ export function parseRumor(json: string): Rumor {
   }
   if (!HEX32.test(pubkey)) throw new MarmotError("invalid_event", "Rumor pubkey is not 64 lowercase hex characters");
   const rumor: Rumor = { id, pubkey, created_at: createdAt, kind, tags, content };
-  if (getEventHash(rumor) !== id) throw new MarmotError("invalid_event", "Rumor id is not the hash of its fields");
+  if (eventHash(rumor) !== id) throw new MarmotError("invalid_event", "Rumor id is not the hash of its fields");
   return rumor;
 }
 

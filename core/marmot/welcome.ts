@@ -14,6 +14,7 @@ import { decode, encode, mlsMessageDecoder, mlsMessageEncoder, wireformats, type
 import * as nip44 from "nostr-tools/nip44";
 import { isRelayUrl } from "../../shared/relayUrl.js";
 import { MarmotError, describeError } from "./errors.js";
+import { hasValidSignature } from "./cryptoPool.js";
 import { generateSecretKey, getPublicKey, signEvent, verifySignature, type NostrEvent } from "./nostrCrypto.js";
 import { createRumor, parseRumor, serializeRumor, type Rumor } from "./rumor.js";
 import { listTag, singletonTag } from "./tags.js";
@@ -144,10 +145,13 @@ function openLayer(payload: string, recipientSecretKey: Uint8Array, senderPubkey
   }
 }
 
-/** Opens a kind 1059 addressed to us: verifies wrap and seal signatures, the rumor id, and that the seal signer wrote the rumor. */
+/**
+ * Opens a kind 1059 addressed to us: verifies wrap (unless the crypto pool found this very event
+ * good) and seal signatures, the rumor id, and that the seal signer wrote the rumor.
+ */
 export function unwrapGiftWrap(wrap: NostrEvent, recipientSecretKey: Uint8Array): UnwrappedRumor {
   if (wrap.kind !== GIFT_WRAP_KIND) throw new MarmotError("invalid_event", `Kind ${wrap.kind} is not a gift wrap`);
-  if (!verifySignature(wrap)) throw new MarmotError("bad_signature", "Gift wrap signature is invalid");
+  if (!hasValidSignature(wrap)) throw new MarmotError("bad_signature", "Gift wrap signature is invalid");
   let seal: NostrEvent;
   try {
     seal = JSON.parse(openLayer(wrap.content, recipientSecretKey, wrap.pubkey, "gift wrap")) as NostrEvent;

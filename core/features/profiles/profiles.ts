@@ -7,7 +7,7 @@ import { toUserMessage } from "../../../shared/errors.js";
 import type { OwnProfile } from "../../../shared/state.js";
 import { resumeFrom, type Batch } from "../../chats/receiveBatch.js";
 import type { ChatRegistry } from "../../chats/registry.js";
-import { signEvent, verifySignature } from "../../marmot/index.js";
+import { hasValidSignature, signEvent } from "../../marmot/index.js";
 import type { AccountContext } from "../../state/context.js";
 import { fetchPicture } from "./pictureFetch.js";
 
@@ -80,7 +80,7 @@ export class Profiles {
   }
 
   async apply(event: Event, batch: Batch): Promise<void> {
-    if (!verifySignature(event)) throw new Error("bad profile signature");
+    if (!hasValidSignature(event)) throw new Error("bad profile signature");
     let profile: unknown;
     try {
       profile = JSON.parse(event.content);
