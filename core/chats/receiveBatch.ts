@@ -3,6 +3,7 @@
 // chunks; what a chunk writes is gathered as data in its Batch and stored in one transaction, and
 // only then are listeners told. Signatures are checked in the crypto pool's workers a few slices
 // ahead of where MLS (ordered, on this thread) is applying.
+import { createHash } from "node:crypto";
 import type { Event } from "nostr-tools/core";
 import type { Filter } from "nostr-tools/filter";
 import type { CoreEvent } from "../base/events.js";
@@ -13,6 +14,16 @@ import type { ChatRegistry } from "./registry.js";
 
 /** The in-memory "already received" filter is only a shortcut (the store knows what was processed): bounded. */
 const MAX_SEEN = 200_000;
+/**
+ * Copies of one id that differ (a forged signature or content under a real event's id) are each read,
+ * up to this many: a relay that sends a broken copy first cannot hide the real event from another relay.
+ */
+const MAX_COPIES_PER_ID = 4;
+
+/** What tells two copies of one id apart: everything but the id, hashed. */
+function fingerprint(event: Event): string {
+  return createHash("sha256").update(JSON.stringify([event.pubkey, event.created_at, event.kind, event.tags, event.content, event.sig])).digest("base64");
+}
 // One transaction per this many events (a catch-up is applied and stored together, so it is ordered together).
 const INBOX_BATCH = 5_000;
 /** Events per page of a catch-up query; relays cap pages, so a full page means there are older ones. */
@@ -133,7 +144,8 @@ class SignatureChecks {
 export class Receiver {
   private inbox: Event[] = [];
   private draining = false;
-  private readonly seen = new Set<string>();
+  /** Event id → fingerprints of the copies read. */
+  private readonly seen = new Map<string, string[]>();
   /** Subscriptions (per relay) whose stored events are still coming: the inbox waits for them. */
   private readonly catchingUp = new Map<string, { count: number; oldest: number; filters: Filter[] }>();
   private catchUpTimer: { cancel(): void } | undefined;
@@ -168,11 +180,26 @@ export class Receiver {
       page.count += 1;
       page.oldest = Math.min(page.oldest, event.created_at);
     }
-    if (this.seen.has(event.id)) return;
-    if (this.seen.size >= MAX_SEEN) this.seen.clear();
-    this.seen.add(event.id);
+    if (this.firstSight(event)) this.enqueue(event);
+  }
+
+  private enqueue(event: Event): void {
     this.inbox.push(event);
     if (this.catchingUp.size === 0) this.scheduleDrain();
+  }
+
+  /** Notes the copy as seen; false when this very copy was read already (or too many copies of its id were). */
+  private firstSight(event: Event): boolean {
+    const copy = fingerprint(event);
+    const copies = this.seen.get(event.id);
+    if (copies) {
+      if (copies.includes(copy) || copies.length >= MAX_COPIES_PER_ID) return false;
+      copies.push(copy);
+      return true;
+    }
+    if (this.seen.size >= MAX_SEEN) this.seen.clear();
+    this.seen.set(event.id, [copy]);
+    return true;
   }
 
   /** Not "seen" any more: the next time a relay sends it, it is read again. */
@@ -216,8 +243,8 @@ export class Receiver {
       let limit = CATCH_UP_PAGE;
       for (let pages = 0; this.ctx.live() && pages < MAX_CATCH_UP_PAGES; pages++) {
         const older = await this.ctx.pool.query(first.filters.map((f) => ({ ...f, until, limit })), this.ctx.timings.relayQueryMs, [relay]);
-        const fresh = older.filter((e) => !this.seen.has(e.id));
-        for (const event of fresh) this.receive(event, null);
+        const fresh = older.filter((e) => this.firstSight(e));
+        for (const event of fresh) if (this.ctx.live()) this.enqueue(event);
         backfilled += fresh.length;
         if (older.length < limit) break;
         const oldest = Math.min(...older.map((e) => e.created_at));
@@ -274,7 +301,8 @@ export class Receiver {
               if (!this.ctx.live()) return;
               const event = pending[index]!;
               if (this.ctx.store.isProcessed(event.id)) continue;
-              if (checked === null) this.reject(hooks, event, new MarmotError("bad_signature", "Event signature is invalid"), batch);
+              // Not marked processed: the id may be a real event's, whose genuine copy must still be read.
+              if (checked === null) this.refuse(hooks, event, new MarmotError("bad_signature", "Event signature is invalid"));
               else await this.apply(hooks, checked, batch);
             }
           });
@@ -306,8 +334,12 @@ export class Receiver {
   }
 
   private reject(hooks: ReceiveHooks, event: Event, error: unknown, batch: Batch): void {
-    this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
+    this.refuse(hooks, event, error);
     batch.processed(event);
+  }
+
+  private refuse(hooks: ReceiveHooks, event: Event, error: unknown): void {
+    this.ctx.log({ event: "event_rejected", kind: event.kind, id: event.id.slice(0, 12), error: describeError(error) });
     hooks.rejected(event);
   }
 

@@ -35,7 +35,7 @@ function relayEvents(url: string, filter: Record<string, unknown>): Promise<Nost
 }
 
 /** A relay in front of `upstream` that breaks the signature of the events `corrupt` picks on their way to its clients. */
-async function corruptingRelay(upstream: string, corrupt: (event: NostrEvent) => boolean): Promise<{ url: string; close(): Promise<void> }> {
+async function corruptingRelay(upstream: string, corrupt: (event: NostrEvent) => boolean, delayMs = 0): Promise<{ url: string; close(): Promise<void> }> {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise((resolve) => server.once("listening", resolve));
   server.on("connection", (client) => {
@@ -52,7 +52,11 @@ async function corruptingRelay(upstream: string, corrupt: (event: NostrEvent) =>
       const frame = JSON.parse(data.toString()) as unknown[];
       const event = frame[0] === "EVENT" ? (frame[2] as NostrEvent) : null;
       if (event && corrupt(event)) frame[2] = { ...event, sig: `${event.sig[0] === "0" ? "1" : "0"}${event.sig.slice(1)}` };
-      if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify(frame));
+      const forward = (): void => {
+        if (client.readyState === WebSocket.OPEN) client.send(JSON.stringify(frame));
+      };
+      if (delayMs > 0) setTimeout(forward, delayMs);
+      else forward();
     });
     const closeBoth = (): void => {
       client.close();
@@ -161,6 +165,31 @@ describe("integration: signatures checked in the crypto pool during a catch-up",
     assert.equal(refusal.length, 1, "the broken one is refused once, and logged");
     assert.match(String(refusal[0]!["error"]), /signature/);
     assert.equal(refusal[0]!["kind"], GROUP_EVENT_KIND);
+  });
+
+  test("a_broken_copy_of_a_real_event_from_one_relay_does_not_hide_the_real_one_from_another", async () => {
+    const corrupt = new Set<string>();
+    const faulty = await corruptingRelay(relay.url, (event) => corrupt.has(event.id));
+    // The genuine copies come through a slower relay: the broken one is read first.
+    const slow = await corruptingRelay(relay.url, () => false, 300);
+    closers.push(faulty.close, slow.close);
+    const rejected: LogLine[] = [];
+    const alice = await open("alice4", [relay.url]);
+    const bob = await open("bob4", [faulty.url, slow.url], (line) => {
+      if (line.event === "event_rejected") rejected.push(line);
+    });
+    const chatId = await offlinePair(alice, bob);
+    await sendAll(alice, chatId, ["first"]);
+    const known = new Set((await relayEvents(relay.url, { kinds: [GROUP_EVENT_KIND], "#h": [chatId] })).map((e) => e.id));
+    await sendAll(alice, chatId, ["broken on one relay"]);
+    const target = (await relayEvents(relay.url, { kinds: [GROUP_EVENT_KIND], "#h": [chatId] })).filter((e) => !known.has(e.id));
+    assert.equal(target.length, 1);
+    corrupt.add(target[0]!.id);
+    await sendAll(alice, chatId, ["last"]);
+
+    const stored = await catchUp("bob4", bob, chatId, "last");
+    assert.deepEqual(stored, ["first", "broken on one relay", "last"], "the genuine copy is read though a broken one with its id came first");
+    assert.ok(rejected.some((line) => line["id"] === target[0]!.id.slice(0, 12)), "the broken copy was read and refused");
   });
 
   test("a_gift_wrap_with_a_broken_signature_is_refused_and_no_invitation_appears", async () => {
