@@ -71,3 +71,23 @@ test("where workers cannot start, or the pool has none, the work runs here", asy
   assert.deepEqual(await closed.verify(batch), expected);
   assert.deepEqual(await closed.verify([]), []);
 });
+
+test("warmUp starts every worker once, and the batches that follow use them", async () => {
+  let spawned = 0;
+  const spawn = (): Worker => {
+    spawned += 1;
+    return new Worker(new URL("./cryptoWorker.js", import.meta.url));
+  };
+  const warm = pool({ size: 2, minPart: 8, spawn });
+  warm.warmUp();
+  assert.equal(spawned, 2);
+  warm.warmUp();
+  const batch = events(40);
+  assert.deepEqual(await warm.verify(batch), batch.map((event) => verifySignature(event)));
+  assert.equal(spawned, 2);
+
+  const closed = pool({ size: 2, spawn });
+  await closed.close();
+  closed.warmUp();
+  assert.equal(spawned, 2);
+});

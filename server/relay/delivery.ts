@@ -1,7 +1,7 @@
 // Live delivery of new events to open subscriptions, with the subscriptions indexed so that an
 // event is tested only against filters that could match it, and serialized once for all of them.
 import { EventUtils } from "@nostr-relay/common";
-import type { BroadcastPlugin, Client, ClientContext, Event, Filter, HandleMessagePlugin, HandleMessageResult, IncomingMessage } from "@nostr-relay/common";
+import type { Client, ClientContext, Event, Filter, HandleMessagePlugin, HandleMessageResult, IncomingMessage } from "@nostr-relay/common";
 
 interface Subscription {
   ctx: ClientContext;
@@ -17,14 +17,12 @@ interface IndexEntry {
 }
 
 /**
- * @nostr-relay 0.0.40 delivers with `EventUtils.isMatchingFilter`, which ignores tag filters
- * (`#h`, `#p`, ...): every subscriber of a kind would get every new event of that kind, e.g. every
- * group's kind 445 messages. As a broadcast plugin that never calls `next()`, this class replaces
- * that delivery; stored queries are unaffected (the repository filters tags in SQL). The library
- * keeps each client's subscriptions (REQ, CLOSE, eviction past its limit); after each REQ and
- * CLOSE this index follows them.
+ * The relay's live delivery, in place of the library's: @nostr-relay 0.0.40 matches with
+ * `EventUtils.isMatchingFilter`, which ignores tag filters (`#h`, `#p`, ...), and tests every filter
+ * of every client. The library keeps each client's subscriptions (REQ, CLOSE, eviction past its
+ * limit); after each REQ and CLOSE this index follows them.
  */
-export class LiveDelivery implements HandleMessagePlugin, BroadcastPlugin {
+export class LiveDelivery implements HandleMessagePlugin {
   private readonly byClient = new Map<Client, Map<string, Subscription>>();
   /** Each filter under one key it requires (an id, a tag value, an author, a kind), or "*". */
   private readonly index = new Map<string, Set<IndexEntry>>();
@@ -33,10 +31,6 @@ export class LiveDelivery implements HandleMessagePlugin, BroadcastPlugin {
     const result = await next();
     if (message[0] === "REQ" || message[0] === "CLOSE") this.follow(ctx, message[1]);
     return result;
-  }
-
-  async broadcast(event: Event, _next: () => Promise<void>): Promise<void> {
-    this.deliver([event]);
   }
 
   deliver(events: Event[]): void {

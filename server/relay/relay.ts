@@ -91,6 +91,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // Signature checks are most of an event's cost and the main thread only a small part: one worker per
   // core, and the scheduler shares the cores between them and the main thread.
   const pool = new CryptoPool({ size: availableParallelism() });
+  pool.warmUp();
   const ingest = new Ingest<WebSocket>(
     {
       db: repository.getDatabase(),
@@ -189,6 +190,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       wss.once("error", reject);
     });
   } catch (error) {
+    await pool.close();
     await repository.destroy();
     throw error;
   }
