@@ -1,6 +1,7 @@
 // Helpers of the messaging benchmark: the relay in a child process, and a raw publisher that pushes
 // pre-signed events to it with many in flight (for building backlogs quickly).
 import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -8,6 +9,8 @@ import type { NostrEvent } from "../core/marmot/index.js";
 
 export interface ChildRelay {
   url: string;
+  /** CPU seconds the relay process has used so far: its main thread and all its other threads; null where /proc is absent. */
+  cpu(): { main: number; others: number } | null;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,7 @@ export async function startChildRelay(dbPath: string, stub = false): Promise<Chi
   });
   return {
     url,
+    cpu: () => (child.pid === undefined ? null : processCpu(child.pid)),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -62,4 +66,23 @@ export async function publishAll(url: string, events: NostrEvent[], window = 256
     ws.close();
   }
   return accepted;
+}
+
+/** utime + stime of each thread of `pid`, from /proc (Linux). */
+function processCpu(pid: number): { main: number; others: number } | null {
+  try {
+    const ticksPerSecond = 100;
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      if (tid === String(pid)) main += seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return null;
+  }
 }

@@ -441,9 +441,15 @@ try {
   // 3. The embedded relay (server/relay/relay.ts), as the app uses it.
   const realRelay = await startChildRelay(join(dir, "relay.sqlite"));
   childRelays.push(realRelay);
+  const cpuBefore = realRelay.cpu();
   const t = performance.now();
   const ingested = await publishAll(realRelay.url, inProcess.events);
   const relayIngest = ingested / elapsed(t);
+  const cpuAfter = realRelay.cpu();
+  const ingestCpu =
+    cpuBefore && cpuAfter
+      ? `relay CPU per event during ingest: main thread ${(((cpuAfter.main - cpuBefore.main) * 1e6) / ingested).toFixed(0)} µs, its other threads (signature workers) ${(((cpuAfter.others - cpuBefore.others) * 1e6) / ingested).toFixed(0)} µs`
+      : "relay CPU per event: not measured (no /proc)";
   const real = await openPair(realRelay.url, "alice", "bob");
   const realSend = await measureSend(real.sender, "alice", real.chatId, "core");
   const realReceive = await measureReceive(
@@ -466,6 +472,7 @@ try {
     ],
     [
       `relay ingest ceiling: ${inProcess.events.length} pre-signed kind 445 published over one connection, 256 in flight: ${relayIngest.toFixed(0)} events/s (the relay alone)`,
+      ingestCpu,
       `send: dispatched in ${realSend.dispatchSeconds.toFixed(2)} s; ${realSend.sent}/${MESSAGES} relay-accepted ("sent") after ${realSend.seconds.toFixed(2)} s; last one shown as sent after ${Number.isNaN(realSend.shown) ? "never" : `${realSend.shown.toFixed(2)} s`}; ${realSend.failed} failed publishes`,
       describeReceive(realReceive, MESSAGES, "receive (offline during the send, then network on)"),
       ...rejections("bob").map(([key, n]) => `  bob ${key}: ${n}`),

@@ -112,3 +112,23 @@ test("only the pool's check marks an event good: a copy, or a mark a relay or li
   assert.equal(hasValidSignature(forged), false);
   assert.equal(hasValidSignature({ ...good, tags: good.tags.map((tag) => [...tag]) }), true, "an unmarked good event is checked, and passes");
 });
+
+test("warmUp starts every worker once, and the batches that follow use them", async () => {
+  let spawned = 0;
+  const spawn = (): Worker => {
+    spawned += 1;
+    return new Worker(new URL("./cryptoWorker.js", import.meta.url));
+  };
+  const warm = pool({ size: 2, minPart: 8, spawn });
+  warm.warmUp();
+  assert.equal(spawned, 2);
+  warm.warmUp();
+  const batch = events(40);
+  assert.deepEqual(await warm.verify(batch), batch.map((event) => verifySignature(event)));
+  assert.equal(spawned, 2);
+
+  const closed = pool({ size: 2, spawn });
+  await closed.close();
+  closed.warmUp();
+  assert.equal(spawned, 2);
+});

@@ -131,6 +131,12 @@ export class CryptoPool {
     return parts.flatMap((result) => (result.op === "sign_fresh" ? result.results : []));
   }
 
+  /** Starts every worker now instead of on first use, so that the first batch does not wait for them. */
+  warmUp(): void {
+    if (this.closed || this.failures > this.size * 2) return;
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] === null) this.start(i);
+  }
+
   /** Stops the workers; later calls run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true;

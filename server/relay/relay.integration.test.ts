@@ -42,6 +42,16 @@ class TestClient {
     return new TestClient(ws);
   }
 
+  /** Calls `listener` with every message from now on. */
+  onMessage(listener: (message: Message) => void): void {
+    this.ws.on("message", (data) => listener(JSON.parse(String(data)) as Message));
+  }
+
+  /** Every message received so far. */
+  allReceived(): Message[] {
+    return [...this.received];
+  }
+
   sendRaw(text: string): void {
     this.ws.send(text);
   }
@@ -51,7 +61,7 @@ class TestClient {
   }
 
   /** The first message from index `from` on, received or still to come, that satisfies `predicate`. */
-  async waitFor(predicate: (message: Message) => boolean, what: string, from = 0): Promise<Message> {
+  async waitFor(predicate: (message: Message) => boolean, what: string, from = 0, timeoutMs = WAIT_MS): Promise<Message> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
         const found = this.received.slice(from).find(predicate);
@@ -65,7 +75,7 @@ class TestClient {
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
         reject(new Error(`timed out waiting for ${what}`));
-      }, WAIT_MS);
+      }, timeoutMs);
       if (!check()) this.waiters.add(wake);
     });
   }
@@ -76,6 +86,29 @@ class TestClient {
     this.send(["EVENT", event]);
     const ok = await this.waitFor((m) => m[0] === "OK" && m[1] === event.id, `OK for ${event.id}`, from);
     return [ok[2] as boolean, ok[3] as string];
+  }
+
+  /** Sends every EVENT at once, then waits for all their OKs: id → [accepted, reason]. */
+  async publishBurst(events: Event[], timeoutMs = 30_000): Promise<Map<string, [boolean, string]>> {
+    const from = this.received.length;
+    for (const event of events) this.send(["EVENT", event]);
+    const wanted = new Set(events.map((event) => event.id));
+    const answers = new Map<string, [boolean, string]>();
+    await this.waitFor(
+      (m) => {
+        if (m[0] === "OK" && wanted.has(m[1] as string) && !answers.has(m[1] as string)) answers.set(m[1] as string, [m[2] as boolean, m[3] as string]);
+        return answers.size === wanted.size;
+      },
+      `OKs for ${wanted.size} events`,
+      from,
+      timeoutMs,
+    );
+    return answers;
+  }
+
+  /** How many OKs arrived for `eventId`. */
+  okCount(eventId: string): number {
+    return this.received.filter((m) => m[0] === "OK" && m[1] === eventId).length;
   }
 
   async publishAccepted(event: Event): Promise<void> {
@@ -486,5 +519,253 @@ describe("integration: relay future limit", () => {
     bad.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     assert.equal(await new Promise((resolve) => bad.once("exit", resolve)), 2);
     assert.match(stderr, /--max-future-seconds must be a whole number of seconds/);
+  });
+});
+
+const RATE_LIMITED = /^rate-limited: /;
+
+describe("integration: batched ingest", () => {
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const start = async (options: RelayOptions = {}): Promise<RunningRelay> => {
+    const relay = await startRelay({ port: 0, ...options });
+    opened.push(relay);
+    return relay;
+  };
+  const connect = async (relay: RunningRelay): Promise<TestClient> => {
+    const client = await TestClient.connect(relay.url);
+    opened.push(client);
+    return client;
+  };
+  /** Stored events among `wanted`, queried in pages the relay allows. */
+  const storedIds = async (client: TestClient, wanted: string[]): Promise<Set<string>> => {
+    const found = new Set<string>();
+    for (let i = 0; i < wanted.length; i += 500) {
+      for (const event of await client.query([{ ids: wanted.slice(i, i + 500), limit: 500 }])) found.add(event.id);
+    }
+    return found;
+  };
+
+  after(async () => {
+    for (const item of opened.reverse()) await item.close();
+  });
+
+  test("many_events_from_several_connections_sent_at_once_are_all_answered_and_stored", async () => {
+    const relay = await start();
+    const clients = await Promise.all([0, 1, 2, 3].map(() => connect(relay)));
+    const group = "cc".repeat(32);
+    const bursts = clients.map(() => Array.from({ length: 150 }, (_, i) => new Author().sign(445, [["h", group]], `message ${i}`)));
+
+    const answers = await Promise.all(clients.map((client, i) => client.publishBurst(bursts[i]!)));
+
+    answers.forEach((answer, i) => {
+      assert.equal(answer.size, 150);
+      for (const [id, [accepted, reason]] of answer) assert.deepEqual([accepted, reason], [true, ""], `event ${id} of connection ${i}`);
+    });
+    const all = bursts.flat().map((event) => event.id);
+    assert.equal((await storedIds(clients[0]!, all)).size, all.length);
+    assert.equal((await clients[1]!.query([{ kinds: [445], "#h": [group], limit: 1000 }])).length, all.length);
+  });
+
+  test("a_bad_signature_and_a_bad_id_in_the_middle_of_a_batch_are_refused_and_the_rest_stored", async () => {
+    const relay = await start();
+    const client = await connect(relay);
+    const events = Array.from({ length: 41 }, (_, i) => new Author().sign(1, [], `note ${i}`));
+    const good = events[20]!;
+    const forged = { ...good, sig: good.sig.slice(0, -2) + (good.sig.endsWith("00") ? "11" : "00") };
+    events[20] = forged;
+    const tampered = { ...events[25]!, content: "changed" };
+    events[25] = tampered;
+
+    const answers = await client.publishBurst(events);
+
+    assert.deepEqual(answers.get(forged.id), [false, "invalid: signature is wrong"]);
+    assert.deepEqual(answers.get(tampered.id), [false, "invalid: id is wrong"]);
+    const rest = events.filter((event) => event !== forged && event !== tampered);
+    for (const event of rest) assert.deepEqual(answers.get(event.id), [true, ""]);
+    assert.deepEqual(ids(await client.query([{ ids: events.map((event) => event.id) }])), ids(rest));
+    // The id of the forged event is free: the correctly signed one is taken.
+    await client.publishAccepted(good);
+  });
+
+  test("an_event_is_queryable_from_another_connection_as_soon_as_its_OK_arrives", async () => {
+    const relay = await start();
+    const [publisher, reader] = [await connect(relay), await connect(relay)];
+    const events = Array.from({ length: 60 }, (_, i) => new Author().sign(1, [], `note ${i}`));
+    const lookups: Array<Promise<Event[]>> = [];
+    let answered = 0;
+    const all = new Promise<void>((resolve) => {
+      publisher.onMessage((m) => {
+        if (m[0] !== "OK" || m[2] !== true) return;
+        lookups.push(reader.query([{ ids: [m[1] as string] }]));
+        if (++answered === events.length) resolve();
+      });
+    });
+    for (const event of events) publisher.send(["EVENT", event]);
+    await all;
+
+    const found = await Promise.all(lookups);
+    assert.equal(found.length, events.length);
+    assert.ok(found.every((result) => result.length === 1), `${found.filter((result) => result.length !== 1).length} events were not queryable when their OK arrived`);
+  });
+
+  test("a_REQ_after_EVENTs_on_the_same_connection_finds_them", async () => {
+    const relay = await start();
+    const client = await connect(relay);
+    const alice = new Author();
+    const events = Array.from({ length: 30 }, (_, i) => alice.sign(1, [], `note ${i}`));
+    for (const event of events) client.send(["EVENT", event]);
+    assert.deepEqual(ids(await client.query([{ authors: [alice.pubkey] }])), ids(events));
+  });
+
+  test("a_flood_over_the_connection_bound_is_refused_with_rate_limited_and_every_accepted_event_is_stored", async () => {
+    const relay = await start({ ingestLimits: { perConnectionEvents: 8 } });
+    const client = await connect(relay);
+    const events = Array.from({ length: 200 }, (_, i) => new Author().sign(1, [], `flood ${i}`));
+
+    const answers = await client.publishBurst(events);
+
+    const accepted = events.filter((event) => answers.get(event.id)?.[0] === true);
+    const refused = events.filter((event) => answers.get(event.id)?.[0] === false);
+    assert.equal(accepted.length + refused.length, events.length);
+    assert.ok(refused.length > 0, "the bound refused part of the flood");
+    for (const event of refused) assert.match(answers.get(event.id)![1], RATE_LIMITED);
+    for (const event of events) assert.equal(client.okCount(event.id), 1, "one OK per event");
+    assert.deepEqual([...(await storedIds(client, events.map((event) => event.id)))].sort(), ids(accepted));
+
+    // Sent again at the pace of the OKs, the refused events are taken.
+    for (const event of refused) await client.publishAccepted(event);
+    assert.equal((await storedIds(client, events.map((event) => event.id))).size, events.length);
+  });
+
+  test("the_bound_on_all_connections_refuses_a_second_connection_over_it", async () => {
+    const relay = await start({ ingestLimits: { perConnectionEvents: 100, totalEvents: 120 } });
+    const [first, second] = [await connect(relay), await connect(relay)];
+    const [a, b] = [0, 1].map(() => Array.from({ length: 100 }, (_, i) => new Author().sign(1, [], `note ${i}`)));
+
+    const [fromFirst, fromSecond] = await Promise.all([first.publishBurst(a!), second.publishBurst(b!)]);
+
+    const reasons = [...fromFirst.values(), ...fromSecond.values()].filter(([accepted]) => !accepted).map(([, reason]) => reason);
+    assert.ok(reasons.length > 0, "the total bound refused some events");
+    for (const reason of reasons) assert.equal(reason, "rate-limited: the relay has too many events waiting; send again shortly");
+  });
+
+  test("every_live_subscription_gets_each_matching_event_once_and_others_none", async () => {
+    const relay = await start();
+    const [subscriber, other, publisher] = [await connect(relay), await connect(relay), await connect(relay)];
+    const alice = new Author();
+    const [group, elsewhere] = ["dd".repeat(32), "ee".repeat(32)];
+    // Two filters of one subscription match every event: it still gets each event once.
+    const overlapping = await subscriber.subscribe([{ kinds: [445] }, { "#h": [group] }]);
+    const byAuthor = await subscriber.subscribe([{ authors: [alice.pubkey] }]);
+    const unrelated = await subscriber.subscribe([{ kinds: [445], "#h": [elsewhere] }]);
+    const closed = await subscriber.subscribe([{ "#h": [group] }]);
+    subscriber.send(["CLOSE", closed]);
+    const replaced = await other.subscribe([{ "#h": [elsewhere] }]);
+    const mark = other.allReceived().length;
+    other.send(["REQ", replaced, { kinds: [445], "#h": [group] }]);
+    await other.waitFor((m) => m[0] === "EOSE" && m[1] === replaced, "EOSE of the replacing REQ", mark);
+    const events = Array.from({ length: 80 }, (_, i) => alice.sign(445, [["h", group]], `live ${i}`));
+
+    await publisher.publishBurst(events);
+    const last = events.at(-1)!;
+    await subscriber.waitForEvent(overlapping, last.id);
+    await subscriber.waitForEvent(byAuthor, last.id);
+    await other.waitForEvent(replaced, last.id);
+    // Delivery follows publication order, so anything wrongly delivered would be here by now.
+
+    const order = events.map((event) => event.id);
+    assert.deepEqual(subscriber.eventsOf(overlapping).map((event) => event.id), order);
+    assert.deepEqual(subscriber.eventsOf(byAuthor).map((event) => event.id), order);
+    assert.deepEqual(other.eventsOf(replaced).map((event) => event.id), order);
+    assert.deepEqual(subscriber.eventsOf(unrelated), []);
+    assert.deepEqual(subscriber.eventsOf(closed), []);
+    assert.deepEqual(subscriber.eventsOf(overlapping)[0], events[0]);
+  });
+
+  test("a_subscription_evicted_past_the_client_limit_gets_no_more_events", async () => {
+    const relay = await start();
+    const [subscriber, publisher] = [await connect(relay), await connect(relay)];
+    const authors = Array.from({ length: 257 }, () => new Author());
+    const subscriptions: string[] = [];
+    for (const author of authors) subscriptions.push(await subscriber.subscribe([{ authors: [author.pubkey] }]));
+
+    const [oldest, newest] = [authors[0]!.sign(1, [], "to the evicted one"), authors[256]!.sign(1, [], "to the newest")];
+    await publisher.publishAccepted(oldest);
+    await publisher.publishAccepted(newest);
+    await subscriber.waitForEvent(subscriptions[256]!, newest.id);
+    assert.deepEqual(subscriber.eventsOf(subscriptions[0]!), []);
+  });
+
+  test("events_of_one_batch_keep_replaceable_duplicate_and_deletion_semantics_in_order", async () => {
+    const relay = await start();
+    const client = await connect(relay);
+    const alice = new Author();
+    const t = now() - 100;
+    const first = alice.sign(30443, [["d", "slot"]], "key package 1", t);
+    const newer = alice.sign(30443, [["d", "slot"]], "key package 2", t + 10);
+    const stale = alice.sign(30443, [["d", "slot"]], "key package 0", t - 10);
+    const note = alice.sign(1, [], "regret", t);
+    const deletion = alice.sign(5, [["e", note.id]], "", t + 1);
+    const kept = alice.sign(1, [], "after the deletion", t + 2);
+
+    const answers = await client.publishBurst([first, newer, stale, note, note, deletion, kept]);
+
+    assert.deepEqual(answers.get(note.id), [true, ""]);
+    assert.equal(client.okCount(note.id), 2);
+    assert.ok(client.allReceived().some((m) => m[0] === "OK" && m[1] === note.id && m[2] === true && String(m[3]).startsWith("duplicate:")), "the second copy is a duplicate");
+    assert.deepEqual(answers.get(stale.id), [true, "duplicate: the event already exists"]);
+    assert.deepEqual(await client.query([{ kinds: [30443], authors: [alice.pubkey] }]), [newer]);
+    assert.deepEqual(ids(await client.query([{ kinds: [1, 5], authors: [alice.pubkey] }])), ids([deletion, kept]));
+  });
+
+  test("a_relay_killed_during_a_flood_has_every_acknowledged_event_after_a_restart", { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "burrow-relay-kill-"));
+    const main = fileURLToPath(new URL("./main.js", import.meta.url));
+    const launch = async () => {
+      const child = spawn(process.execPath, [main, "--port", "0", "--data-dir", dir, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`burrow-relay exited with ${code}`)));
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          const parsed = JSON.parse(line) as { event: string; url?: string };
+          if (parsed.event === "ready" && parsed.url) resolve(parsed.url);
+        });
+      });
+      return { child, exited, url };
+    };
+    try {
+      const first = await launch();
+      const client = await TestClient.connect(first.url);
+      const events = Array.from({ length: 1500 }, (_, i) => new Author().sign(1, [], `note ${i}`));
+      const acknowledged: string[] = [];
+      const killed = new Promise<void>((resolve) => {
+        client.onMessage((m) => {
+          if (m[0] !== "OK" || m[2] !== true) return;
+          acknowledged.push(m[1] as string);
+          if (acknowledged.length === 300) {
+            first.child.kill("SIGKILL");
+            resolve();
+          }
+        });
+      });
+      for (const event of events) client.send(["EVENT", event]);
+      await killed;
+      await first.exited;
+      await client.closed;
+      assert.ok(acknowledged.length < events.length, "killed before the flood was through");
+
+      const second = await launch();
+      try {
+        const reader = await TestClient.connect(second.url);
+        const found = await storedIds(reader, acknowledged);
+        await reader.close();
+        assert.equal(found.size, acknowledged.length, `${acknowledged.length - found.size} acknowledged events missing after the restart`);
+      } finally {
+        second.child.kill("SIGTERM");
+        await second.exited;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,37 +1,17 @@
 // The embedded Nostr relay of the local stack: @nostr-relay/core over WebSocket, events in SQLite.
-import {
-  ClientContext,
-  EventKind,
-  EventType,
-  EventUtils,
-  createOutgoingEventMessage,
-  createOutgoingNoticeMessage,
-  createOutgoingOkMessage,
-} from "@nostr-relay/common";
-import type {
-  BeforeHandleEventPlugin,
-  BeforeHandleEventResult,
-  BroadcastPlugin,
-  Client,
-  Event,
-  Filter,
-  HandleMessagePlugin,
-  HandleMessageResult,
-  IncomingMessage,
-  Logger,
-  OutgoingMessage,
-} from "@nostr-relay/common";
+// EVENTs take the batched path of ingest.ts; REQ, CLOSE and AUTH are the library's.
+import { availableParallelism } from "node:os";
+import { EventKind, EventType, EventUtils, createOutgoingNoticeMessage, createOutgoingOkMessage } from "@nostr-relay/common";
+import type { Event, Filter, IncomingMessage, Logger, OutgoingMessage } from "@nostr-relay/common";
 import { NostrRelay } from "@nostr-relay/core";
 import { EventRepositorySqlite } from "@nostr-relay/event-repository-sqlite";
 import { Validator } from "@nostr-relay/validator";
 import { WebSocketServer } from "ws";
 import type { RawData, WebSocket } from "ws";
-import { initNostrCrypto, verifySignature } from "../../core/marmot/index.js";
-
-// The library checks signatures in pure JS (~2 ms each), which capped ingest near 440 events/s.
-// Checking them through libsecp256k1 (nostr-wasm, as the core does) is several times faster. The
-// library calls this one static method for every event, so replacing it here is the whole change.
-EventUtils.isSigValid = (event: Event): boolean => verifySignature(event);
+import { CryptoPool, initNostrCrypto } from "../../core/marmot/index.js";
+import { LiveDelivery } from "./delivery.js";
+import { DEFAULT_INGEST_LIMITS, Ingest } from "./ingest.js";
+import type { IngestLimits } from "./ingest.js";
 
 export type RelayLogLine = Record<string, unknown> & { event: string };
 
@@ -52,6 +32,8 @@ export interface RelayOptions {
   maxFutureSeconds?: number;
   /** The relay's clock in milliseconds since the epoch; default Date.now. */
   now?: () => number;
+  /** Bounds of the events waiting for their OK; an event over them gets OK false "rate-limited:". */
+  ingestLimits?: Partial<IngestLimits>;
 }
 
 export interface RunningRelay {
@@ -84,6 +66,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   if (!Number.isInteger(maxFutureSeconds) || maxFutureSeconds < 0) throw new Error(`maxFutureSeconds must be a non-negative integer, got ${maxFutureSeconds}`);
+  const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
 
   // Pages of up to 5,000 stored events (default 500 when a REQ names no limit): a member back from a
@@ -98,15 +81,44 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const relay = new NostrRelay(repository, {
     logger: libraryLogger(log),
     maxSubscriptionsPerClient: MAX_SUBSCRIPTIONS_PER_CLIENT,
-    // Both caches answer from before the latest write: a REQ repeated within a second would
-    // miss a just-stored event, and an id first seen with a bad signature would be refused
-    // for ten minutes even when sent again correctly signed.
+    // The cache of query results answers from before the latest write: a REQ repeated within a
+    // second would miss a just-stored event.
     filterResultCacheTtl: 0,
-    eventHandlingResultCacheTtl: 0,
   });
   relay.register(delivery);
-  relay.register(new FutureLimit(maxFutureSeconds, options.now ?? Date.now));
   const validator = new Validator({ maxContentLength: maxEventBytes });
+  const eventSchema = validator.getEventSchema();
+  // Signature checks are most of an event's cost and the main thread only a small part: one worker per
+  // core, and the scheduler shares the cores between them and the main thread.
+  const pool = new CryptoPool({ size: availableParallelism() });
+  pool.warmUp();
+  const ingest = new Ingest<WebSocket>(
+    {
+      db: repository.getDatabase(),
+      pool,
+      answer: (ws, eventId, success, message) => send(ws, createOutgoingOkMessage(eventId, success, message)),
+      deliver: (events) => delivery.deliver(events),
+      deleteByRequest: (request) => repository.deleteByDeletionRequest(request),
+      log,
+    },
+    { ...DEFAULT_INGEST_LIMITS, ...options.ingestLimits },
+  );
+
+  /**
+   * Refuses events dated too far ahead, before anything is stored or delivered: one stored that way
+   * would sort first under every `until`-less query for years, and replaceable ones could never be
+   * replaced. Holds for every EVENT (stored, ephemeral, deletion), before the signature check.
+   */
+  function submitEvent(ws: WebSocket, event: Event, bytes: number): void {
+    if (event.created_at - Math.floor(now() / 1000) > maxFutureSeconds) {
+      send(ws, createOutgoingOkMessage(event.id, false, FUTURE_EVENT_REFUSAL));
+    } else if (event.kind === EventKind.AUTHENTICATION) {
+      // As the library: an AUTH event sent as EVENT is acknowledged, neither stored nor delivered.
+      send(ws, createOutgoingOkMessage(event.id, true));
+    } else {
+      ingest.submit(ws, event, bytes);
+    }
+  }
 
   async function handleFrame(ws: WebSocket, data: RawData): Promise<void> {
     const frame = toBuffer(data);
@@ -125,6 +137,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       refuse(ws, parsed, `invalid: event is larger than ${maxEventBytes} bytes`);
       return;
     }
+    // The common case checked synchronously by the validator's own event schema; anything it refuses
+    // goes through the whole message schema, for the library's exact message.
+    if (parsed[0] === "EVENT" && parsed.length === 2) {
+      const checked = eventSchema.safeParse(parsed[1]);
+      if (checked.success) {
+        submitEvent(ws, checked.data, frame.length);
+        return;
+      }
+    }
     let message: IncomingMessage;
     try {
       message = await validator.validateIncomingMessage(parsed);
@@ -132,11 +153,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       refuse(ws, parsed, errorMessage(error));
       return;
     }
-    const result = await relay.handleMessage(ws, message);
-    if (message[0] === "EVENT" && message[1].kind === EventKind.DELETION && isNewlyStored(result)) {
-      // The library neither stores nor broadcasts deletion requests; the repository stores them.
-      delivery.deliver(message[1]);
+    if (message[0] === "EVENT") {
+      submitEvent(ws, message[1], frame.length);
+      return;
     }
+    // A REQ sees the connection's own earlier events stored.
+    await ingest.settled(ws);
+    await relay.handleMessage(ws, message);
   }
 
   // Frames of one connection are handled in order, so a CLOSE cannot overtake its REQ.
@@ -167,6 +190,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       wss.once("error", reject);
     });
   } catch (error) {
+    await pool.close();
     await repository.destroy();
     throw error;
   }
@@ -186,8 +210,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }, CLOSE_GRACE_MS);
     await serverClosed;
     clearTimeout(grace);
-    // Handlers still running would write to a closed database.
+    // Handlers still running, and events queued, would write to a closed database.
     await Promise.all(queues.values());
+    await ingest.idle();
+    await pool.close();
     await relay.destroy();
     await repository.destroy();
   }
@@ -197,72 +223,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     port,
     close: () => (closing ??= close()),
   };
-}
-
-/**
- * Live delivery of new events to open subscriptions.
- *
- * @nostr-relay 0.0.40 delivers with `EventUtils.isMatchingFilter`, which ignores tag filters
- * (`#h`, `#p`, ...): every subscriber of a kind would get every new event of that kind, e.g.
- * every group's kind 445 messages. As a broadcast plugin that never calls `next()`, this class
- * replaces that delivery; stored queries are unaffected (the repository filters tags in SQL).
- * Our relay never calls `NostrRelay.broadcast()`, the one path that bypasses plugins.
- */
-class LiveDelivery implements HandleMessagePlugin, BroadcastPlugin {
-  // Every subscription arrives in a message, so this sees every client that has one.
-  private readonly clients = new Map<Client, ClientContext>();
-
-  async handleMessage(ctx: ClientContext, _message: IncomingMessage, next: () => Promise<HandleMessageResult>): Promise<HandleMessageResult> {
-    this.clients.set(ctx.client, ctx);
-    return next();
-  }
-
-  async broadcast(event: Event, _next: () => Promise<void>): Promise<void> {
-    this.deliver(event);
-  }
-
-  deliver(event: Event): void {
-    for (const ctx of this.clients.values()) {
-      ctx.subscriptions.forEach((filters, subscriptionId) => {
-        if (filters.some((filter) => matchesFilter(event, filter))) {
-          ctx.sendMessage(createOutgoingEventMessage(subscriptionId, event));
-        }
-      });
-    }
-  }
-
-  forget(client: Client): void {
-    this.clients.delete(client);
-  }
-}
-
-/**
- * Refuses events dated too far ahead, before anything is stored or delivered: one stored that way
- * would sort first under every `until`-less query for years, and replaceable ones could never be
- * replaced. Runs for every EVENT (stored, ephemeral, deletion), before the signature check.
- */
-class FutureLimit implements BeforeHandleEventPlugin {
-  constructor(
-    private readonly maxFutureSeconds: number,
-    private readonly now: () => number,
-  ) {}
-
-  beforeHandleEvent(event: Event): BeforeHandleEventResult {
-    const aheadSeconds = event.created_at - Math.floor(this.now() / 1000);
-    return aheadSeconds > this.maxFutureSeconds ? { canHandle: false, message: FUTURE_EVENT_REFUSAL } : { canHandle: true };
-  }
-}
-
-/** NIP-01 matching: the library's checks of ids, authors, kinds, since and until, plus tag filters. */
-function matchesFilter(event: Event, filter: Filter): boolean {
-  if (!EventUtils.isMatchingFilter(event, filter)) return false;
-  for (const [key, values] of Object.entries(filter)) {
-    if (key.length !== 2 || !key.startsWith("#") || !Array.isArray(values)) continue;
-    const wanted = new Set<unknown>(values);
-    const name = key.slice(1);
-    if (!event.tags.some((tag) => tag[0] === name && wanted.has(tag[1]))) return false;
-  }
-  return true;
 }
 
 /**
@@ -308,10 +268,6 @@ function parseAddress(value: string): { kind: number; pubkey: string; d: string 
   const type = EventUtils.getType(kind);
   if (type !== EventType.REPLACEABLE && type !== EventType.PARAMETERIZED_REPLACEABLE) return undefined;
   return { kind, pubkey: match[2] ?? "", d: match[3] ?? "" };
-}
-
-function isNewlyStored(result: HandleMessageResult): boolean {
-  return !!result && result.messageType === "EVENT" && result.success && !result.message?.startsWith("duplicate");
 }
 
 /** The id of an EVENT message, if the frame is one and carries a string id. */
