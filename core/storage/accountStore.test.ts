@@ -7,6 +7,7 @@ import { test, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { AccountStore, accountDatabasePath, type GroupInput, type MessageInput, type MessageRow } from "./accountStore.js";
+import { prepareStatements } from "./accountStatements.js";
 import { SCHEMA_VERSION, SchemaTooNewError } from "./migrations.js";
 
 const ME = "a".repeat(64);
@@ -544,3 +545,38 @@ test("unit: erase_message_blanks_only_the_senders_message_and_edits_and_leaves_n
   const bytes = Buffer.concat([readFileSync(path), existsSync(`${path}-wal`) ? readFileSync(`${path}-wal`) : Buffer.alloc(0)]);
   assert.ok(!bytes.includes("the-secret-words"), "neither the file nor its WAL holds the text");
 });
+
+test("unit: a_chat_of_one_sender_after_analyze_still_finds_reactions_edits_and_deletions_through_the_index", (t) => {
+  const dataDir = tempDataDir(t);
+  const store = openStore(t, dataDir);
+  store.upsertGroup(group("g1"));
+  // One sender, one kind, thousands of rows: the statistics that once made the planner scan the table.
+  store.transaction(() => {
+    for (let i = 0; i < 3_000; i++) store.insertMessage(message(i.toString(16).padStart(64, "0"), "g1", 1_000 + i, { tags: [] }));
+  });
+  const db = new Database(accountDatabasePath(dataDir, ME));
+  t.after(() => db.close());
+  db.exec("ANALYZE");
+  const fresh = AccountStore.open(dataDir, ME);
+  t.after(() => fresh.close());
+  const plans = prepareStatementsFor(db);
+  for (const [name, source] of plans) {
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...placeholders(source)) as Array<{ detail: string }>;
+    assert.ok(plan.some((step) => step.detail.includes("USING INDEX messages_by_kind")), `${name}: ${plan.map((s) => s.detail).join("; ")}`);
+    assert.ok(!plan.some((step) => /^SCAN messages\b/.test(step.detail)), `${name} scans the table`);
+  }
+  const target = "0".repeat(64);
+  store.insertMessage(message("f".repeat(64), "g1", 9_000, { kind: 5, content: "", tags: [["e", target]] }));
+  assert.equal(fresh.isDeleted("g1", target, PEER), true);
+  assert.equal(fresh.isDeleted("g1", "1".padStart(64, "0"), PEER), false);
+});
+
+/** The sources of the statements that read one kind of a chat's rows, by name. */
+function prepareStatementsFor(db: Database.Database): Array<[string, string]> {
+  const statements = prepareStatements(db);
+  return (["reactions", "messageChanges", "isDeleted", "latestEdit"] as const).map((name) => [name, statements[name].source]);
+}
+
+function placeholders(source: string): string[] {
+  return Array.from({ length: (source.match(/\?/g) ?? []).length }, () => "x");
+}
