@@ -17,7 +17,7 @@ import { Network } from "../features/network/network.js";
 import { PROFILE_KIND, Profiles } from "../features/profiles/profiles.js";
 import { Projection } from "../features/projection/projection.js";
 import { Search } from "../features/search/search.js";
-import { GIFT_WRAP_KIND, GROUP_EVENT_KIND, sharedCryptoPool } from "../marmot/index.js";
+import { GIFT_WRAP_KIND, GROUP_EVENT_KIND } from "../marmot/index.js";
 import { AccountContext, type AccountBase } from "../state/context.js";
 
 /** Kept per account: "pending" once the account was created here, "dismissed" once the prompt was answered. */
@@ -56,7 +56,7 @@ export class Account {
     this.search = new Search(ctx, registry);
     this.keyPackages = new KeyPackages(ctx, () => this.network.relayConnected());
     const keyPackageReady = (): Promise<void> => this.keyPackages.ready();
-    this.messages = new Messages(ctx, registry, changed, ctx.timings.cryptoPool ?? sharedCryptoPool());
+    this.messages = new Messages(ctx, registry, changed);
     this.directChats = new DirectChats(ctx, registry, commits, { keyPackageReady, openChat, changed });
     this.groups = new Groups(ctx, registry, commits, { keyPackageReady, openChat, changed });
     this.groupInbox = new GroupInbox(ctx, registry, { proposalReceived: (id) => this.groups.proposalReceived(id), openChatId: () => this.projection.openChatId() }, (id) => receiver.forget(id));

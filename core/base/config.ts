@@ -1,5 +1,4 @@
 // Tunables of the core. Every timeout and interval is here so tests can shorten them.
-import type { CryptoPool } from "../marmot/cryptoPool.js";
 
 /** Where packaged builds look for people when the user has not chosen relays. */
 export const PUBLIC_RELAYS = ["wss://relay.damus.io", "wss://nos.lol", "wss://relay.primal.net"];
@@ -58,8 +57,6 @@ export interface CoreTimings {
   pictureFetchMs: number;
   /** Tests only (no setting reaches it): pictures may come from http://127.0.0.1, for a local test server. */
   pictureAllowLoopback: boolean;
-  /** Tests only: the worker pool that signs the account's events (absent: the process's shared pool); a test passes one whose workers die. */
-  cryptoPool?: CryptoPool;
 }
 
 export const DEFAULT_TIMINGS: CoreTimings = {

@@ -10,7 +10,7 @@ import { startRelay, type RunningRelay } from "../../server/relay/relay.js";
 import type { AppState } from "../../shared/state.js";
 import type { AppCore } from "../app/appCore.js";
 import type { LogLine } from "../base/log.js";
-import { CryptoPool } from "../marmot/index.js";
+import { CryptoPool, setSharedCryptoPool } from "../marmot/index.js";
 import { accountDatabasePath } from "../storage/accountStore.js";
 import { coreIn, tempDir, waitForState, withAccount } from "../testing.js";
 
@@ -90,6 +90,7 @@ describe("integration: a burst of messages between two cores", () => {
   const timings = { connectTimeoutMs: 5_000 };
   /** Resolves once Alice's newest core has caught up with the chat (its own echoes included): each restart waits for it before sending. */
   let aliceCaughtUp: Promise<void> = Promise.resolve();
+  let restorePool = (): void => undefined;
   const openAlice = (pool?: CryptoPool): Promise<AppCore> => {
     let caughtUp = (): void => undefined;
     aliceCaughtUp = new Promise((resolve, reject) => {
@@ -100,7 +101,12 @@ describe("integration: a burst of messages between two cores", () => {
     const log = (line: LogLine): void => {
       if (line.event === "caught_up" && String(line["subscription"]).startsWith("groups|")) caughtUp();
     };
-    return coreIn(aliceDir(), 5, [relay.url], pool ? { ...timings, cryptoPool: pool } : timings, undefined, { log });
+    // The process's pool signs (and checks) for every core here: a test swaps in one whose worker dies.
+    if (pool) {
+      const previous = setSharedCryptoPool(pool);
+      if (previous) restorePool = () => setSharedCryptoPool(previous);
+    }
+    return coreIn(aliceDir(), 5, [relay.url], timings, undefined, { log });
   };
 
   before(async () => {
@@ -117,6 +123,7 @@ describe("integration: a burst of messages between two cores", () => {
   after(async () => {
     await alice.close();
     await bob.close();
+    restorePool();
     await Promise.all(pools.map((pool) => pool.close()));
     await relay.close();
     await dir.remove();

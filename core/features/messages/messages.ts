@@ -23,7 +23,7 @@ import {
   replyRumor,
   sealRumor,
   serializeGroupState,
-  type CryptoPool,
+  sharedCryptoPool,
   type EventTemplate,
   type Rumor,
 } from "../../marmot/index.js";
@@ -68,8 +68,6 @@ export class Messages {
     private readonly registry: ChatRegistry,
     /** Stored messages changed: the projection refreshes. */
     private readonly changed: () => void,
-    /** Signs the kind 445s off the main thread. */
-    private readonly crypto: CryptoPool,
   ) {}
 
   /** `replyTo`: the id of a message of this chat the new one quotes. */
@@ -212,7 +210,7 @@ export class Messages {
 
   /** Signs the chunk's kind 445s in the pool while the next chunk is encrypted; stored and published after the chunks before it. */
   private signAndPublish(sealed: Sealed[]): void {
-    const signed = this.crypto.signFresh(sealed.map((item) => item.template));
+    const signed = sharedCryptoPool().signFresh(sealed.map((item) => item.template));
     // Awaited in its turn; until then a rejection is not unhandled.
     signed.catch(() => undefined);
     this.chunksAhead += 1;
