@@ -1,11 +1,7 @@
-import { expect, test, signUp } from "./host.js";
+import { expect, test, twoUsers } from "./host.js";
 
 test("two_users_open_a_direct_chat_and_talk", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  const aliceNpub = await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, aliceNpub, bobNpub } = await twoUsers(browser, newHost);
   await expect(alice.getByRole("status", { name: "Network status" })).toHaveText(/Online/);
 
   await alice.getByRole("button", { name: "New chat" }).click();
@@ -48,11 +44,7 @@ test("two_users_open_a_direct_chat_and_talk", async ({ browser, newHost }) => {
 });
 
 test("history_survives_a_host_restart", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bobNpub, aliceHost } = await twoUsers(browser, newHost);
   await alice.getByRole("button", { name: "New chat" }).click();
   await alice.getByRole("textbox", { name: "Npub or hex public key" }).fill(bobNpub);
   await alice.getByRole("button", { name: "Start chat" }).click();

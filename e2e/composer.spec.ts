@@ -1,11 +1,7 @@
-import { expect, signUp, startDirectChat, test } from "./host.js";
+import { expect, startDirectChat, test, twoUsers } from "./host.js";
 
 test("e2e: the_emoji_picker_inserts_at_the_caret_with_the_keyboard_and_the_other_side_reads_it", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost);
   await startDirectChat(alice, bob, bobNpub);
 
   const composer = alice.getByRole("textbox", { name: "Message" });

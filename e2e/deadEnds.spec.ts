@@ -5,7 +5,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, launchWebHost, startHost, stopProcess, test, signUp } from "./host.js";
+import { expect, launchWebHost, signUp, startHost, stopProcess, test, twoUsers } from "./host.js";
 
 /** A port on 127.0.0.1 with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -43,11 +43,7 @@ test("e2e: an_unreachable_agent_api_shows_why_in_settings_with_retry_and_a_disab
 
 test("e2e: headers_show_the_other_party_a_long_paste_shows_the_limit_and_an_inline_error_is_not_toasted", async ({ browser, newHost }) => {
   test.setTimeout(60_000);
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  const aliceNpub = await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, aliceNpub, bobNpub } = await twoUsers(browser, newHost);
 
   // Our own npub: the core refuses it, the dialog says so, and no toast repeats it.
   await alice.getByRole("button", { name: "New chat" }).click();

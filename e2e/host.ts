@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
-import { expect, test as base, type Page } from "@playwright/test";
+import { expect, test as base, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 import { stopStack } from "../server/stack/localStack.js";
 import { startTestServer, type TestServer } from "../server/agent/api/testServer.js";
 import { startRelay, type RunningRelay } from "../server/relay/relay.js";
@@ -233,6 +233,34 @@ export async function signUp(page: Page, url: string): Promise<string> {
   // Others can start a chat once our key package is on the relays (the note above the chat list goes).
   await expect(page.getByText(/key package/i)).toHaveCount(0, { timeout: 20_000 });
   return (await npub.textContent()) ?? "";
+}
+
+/** Alice and Bob, each signed up on a browser host of their own (`aliceContext`: options of Alice's browser context). */
+export async function twoUsers(
+  browser: Browser,
+  newHost: () => Promise<RunningHost>,
+  aliceContext: BrowserContextOptions = {},
+): Promise<{ alice: Page; bob: Page; aliceNpub: string; bobNpub: string; aliceHost: RunningHost; bobHost: RunningHost }> {
+  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
+  const alice = await (await browser.newContext(aliceContext)).newPage();
+  const bob = await (await browser.newContext()).newPage();
+  const aliceNpub = await signUp(alice, aliceHost.url);
+  const bobNpub = await signUp(bob, bobHost.url);
+  return { alice, bob, aliceNpub, bobNpub, aliceHost, bobHost };
+}
+
+/** `page` creates the group `name` with the members `npubs` through the New group dialog; it is then open there. */
+export async function createGroup(page: Page, name: string, npubs: string[]): Promise<void> {
+  await page.getByRole("button", { name: "New group" }).click();
+  const dialog = page.getByRole("dialog", { name: "New group" });
+  await dialog.getByRole("textbox", { name: "Group name" }).fill(name);
+  for (const npub of npubs) {
+    await dialog.getByRole("textbox", { name: "Member npub" }).fill(npub);
+    await dialog.getByRole("button", { name: "Add member" }).click();
+  }
+  await dialog.getByRole("button", { name: "Create group" }).click();
+  await expect(dialog).toBeHidden({ timeout: 20_000 });
+  await expect(page.getByRole("heading", { name })).toBeVisible();
 }
 
 /** Accepts the invitation that reaches `page`; its chat is then open. */

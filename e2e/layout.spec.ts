@@ -1,11 +1,7 @@
-import { expect, signUp, startDirectChat, test } from "./host.js";
+import { expect, signUp, startDirectChat, test, twoUsers } from "./host.js";
 
 test("e2e: at_500_px_one_pane_shows_at_a_time_nothing_scrolls_sideways_and_close_chat_leads_back_to_the_list", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext({ viewport: { width: 500, height: 800 } })).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost, { viewport: { width: 500, height: 800 } });
   const noSidewaysScroll = () => alice.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
   const chats = alice.getByRole("list", { name: "Chats" });

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, signUp, startDirectChat, test } from "./host.js";
+import { expect, startDirectChat, test, twoUsers } from "./host.js";
 
 /** The row of the message showing `text` in this page's open chat. */
 const row = (page: Page, text: string | RegExp) => page.getByRole("log", { name: "Messages" }).locator(".message").filter({ hasText: text });
@@ -12,11 +12,7 @@ async function send(page: Page, text: string): Promise<void> {
 }
 
 test("two_users_reply_edit_and_delete_messages_through_the_relay", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost);
   await startDirectChat(alice, bob, bobNpub);
 
   // A reply quotes its parent on the other side; the quote leads back to it.

@@ -1,11 +1,7 @@
-import { expect, test, signUp } from "./host.js";
+import { expect, test, twoUsers } from "./host.js";
 
 test("a_name_set_in_settings_shows_in_the_other_users_chat_header_and_list", async ({ browser, newHost }) => {
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  const aliceNpub = await signUp(alice, aliceHost.url);
-  await signUp(bob, bobHost.url);
+  const { alice, bob, aliceNpub } = await twoUsers(browser, newHost);
 
   await alice.getByRole("button", { name: "Settings" }).click();
   const profile = alice.getByRole("region", { name: "Profile" });

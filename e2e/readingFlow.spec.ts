@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { expect, signUp, startDirectChat, test } from "./host.js";
+import { createGroup, expect, startDirectChat, test, twoUsers } from "./host.js";
 
 const log = (page: Page) => page.getByRole("log", { name: "Messages" });
 
@@ -14,26 +14,15 @@ const BURST = 12;
 
 test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_latest_and_the_count_in_the_title", async ({ browser, newHost }) => {
   test.setTimeout(120_000);
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const aliceContext = await browser.newContext({ viewport: { width: 1100, height: 650 }, permissions: ["clipboard-read", "clipboard-write"] });
-  const alice = await aliceContext.newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost, { viewport: { width: 1100, height: 650 }, permissions: ["clipboard-read", "clipboard-write"] });
+  const aliceContext = alice.context();
 
   // A direct chat both are in, then a group Alice stays in while Bob writes in the direct chat.
   await startDirectChat(alice, bob, bobNpub);
   await send(alice, "hi bob");
   await expect(log(bob).getByText("hi bob")).toBeVisible({ timeout: 15_000 });
 
-  await alice.getByRole("button", { name: "New group" }).click();
-  const newGroup = alice.getByRole("dialog", { name: "New group" });
-  await newGroup.getByRole("textbox", { name: "Group name" }).fill("Elsewhere");
-  await newGroup.getByRole("textbox", { name: "Member npub" }).fill(bobNpub);
-  await newGroup.getByRole("button", { name: "Add member" }).click();
-  await newGroup.getByRole("button", { name: "Create group" }).click();
-  await expect(newGroup).toBeHidden({ timeout: 20_000 });
-  await expect(alice.getByRole("heading", { name: "Elsewhere" })).toBeVisible();
+  await createGroup(alice, "Elsewhere", [bobNpub]);
 
   await send(bob, `have a look: ${LINK}.`);
   for (let i = 1; i < BURST; i++) await send(bob, `note ${i}\nsecond line\nthird line`);
@@ -111,11 +100,7 @@ test("unread_messages_open_at_a_divider_with_date_lines_groups_links_jump_to_lat
 
 test("older_history_loads_as_the_reader_scrolls_up_with_no_button", async ({ browser, newHost }) => {
   test.setTimeout(120_000);
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost);
   await startDirectChat(alice, bob, bobNpub);
 
   // More than a page (50), read as they arrive in the open chat.

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { acceptInvite, expect, signUp, startDirectChat, test } from "./host.js";
+import { acceptInvite, createGroup, expect, startDirectChat, test, twoUsers } from "./host.js";
 
 async function send(page: Page, text: string): Promise<void> {
   const composer = page.getByRole("textbox", { name: "Message" });
@@ -11,24 +11,14 @@ const log = (page: Page) => page.getByRole("log", { name: "Messages" });
 
 test("a_user_searches_opens_a_result_at_its_message_and_switches_chats_with_ctrl_k", async ({ browser, newHost }) => {
   test.setTimeout(90_000);
-  const [aliceHost, bobHost] = await Promise.all([newHost(), newHost()]);
-  const alice = await (await browser.newContext()).newPage();
-  const bob = await (await browser.newContext()).newPage();
-  await signUp(alice, aliceHost.url);
-  const bobNpub = await signUp(bob, bobHost.url);
+  const { alice, bob, bobNpub } = await twoUsers(browser, newHost);
 
   await startDirectChat(alice, bob, bobNpub);
   await send(alice, 'the secret word is "pineapple" (AND more)');
   for (let i = 0; i < 5; i++) await send(alice, `filler message ${i}`);
   await expect(log(bob).getByText("filler message 4")).toBeVisible({ timeout: 15_000 });
 
-  await alice.getByRole("button", { name: "New group" }).click();
-  const dialog = alice.getByRole("dialog", { name: "New group" });
-  await dialog.getByRole("textbox", { name: "Group name" }).fill("Book club");
-  await dialog.getByRole("textbox", { name: "Member npub" }).fill(bobNpub);
-  await dialog.getByRole("button", { name: "Add member" }).click();
-  await dialog.getByRole("button", { name: "Create group" }).click();
-  await expect(dialog).toBeHidden({ timeout: 20_000 });
+  await createGroup(alice, "Book club", [bobNpub]);
   await acceptInvite(bob);
   await expect(bob.getByRole("heading", { name: "Book club" })).toBeVisible();
 
