@@ -1,6 +1,6 @@
 /**
  * A pool of worker threads for the per-event Nostr crypto that does not depend on order: checking
- * signatures, signing, and signing with fresh keys made in the worker (kind 445s). A batch is split
+ * signatures and signing with fresh keys made in the worker (kind 445s). A batch is split
  * over the workers and comes back in its own order, so callers keep whatever ordering they need
  * (MLS stays ordered per group on the calling thread).
  * Nothing is lost when a worker fails: its jobs run on the calling thread and a new worker replaces it.
@@ -10,19 +10,13 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { copyEvent, generateSecretKey, signEvent, verifySignature, type EventTemplate, type NostrEvent } from "./nostrCrypto.js";
 
-export interface SignItem {
-  template: EventTemplate;
-  secretKey: Uint8Array;
-}
-
 /** Messages between the pool and its workers. */
 export type CryptoJob =
   | { id: number; op: "verify"; events: NostrEvent[] }
-  | { id: number; op: "sign"; items: SignItem[] }
   | { id: number; op: "sign_fresh"; templates: EventTemplate[] };
 export type CryptoJobResult =
   | { id: number; op: "verify"; results: boolean[] }
-  | { id: number; op: "sign" | "sign_fresh"; results: NostrEvent[] }
+  | { id: number; op: "sign_fresh"; results: NostrEvent[] }
   | { id: number; op: "error"; message: string };
 
 export interface CryptoPoolOptions {
@@ -75,7 +69,6 @@ export function defaultPoolSize(): number {
 /** One job, on whichever thread runs it: the workers and the calling thread answer alike. */
 export function runCryptoJob(job: CryptoJob): CryptoJobResult {
   if (job.op === "verify") return { id: job.id, op: "verify", results: job.events.map((event) => verifySignature(event)) };
-  if (job.op === "sign") return { id: job.id, op: "sign", results: job.items.map((item) => signEvent(item.template, item.secretKey)) };
   // Each key signs one event and is forgotten: it never leaves the thread that made it.
   return { id: job.id, op: "sign_fresh", results: job.templates.map((template) => signEvent(template, generateSecretKey())) };
 }
@@ -117,12 +110,6 @@ export class CryptoPool {
       checked.add(copy);
       return copy;
     });
-  }
-
-  /** `signEvent` for each item, in order. */
-  async sign(items: readonly SignItem[]): Promise<NostrEvent[]> {
-    const parts = await Promise.all(this.split(items).map((part) => this.submit({ id: 0, op: "sign", items: part }, part.length)));
-    return parts.flatMap((result) => (result.op === "sign" ? result.results : []));
   }
 
   /** Each template signed by a fresh key of its own, made where it is signed (never seen by the caller), in order. */

@@ -33,7 +33,6 @@ export {
   setSharedCryptoPool,
   sharedCryptoPool,
   type CryptoPoolOptions,
-  type SignItem,
 } from "./cryptoPool.js";
 
 /** Typed failures; map `code` to user text in one place. */
