@@ -107,7 +107,7 @@ export interface ReceiveHooks {
 /**
  * The signatures of a drain's events, checked in the crypto pool slice by slice ahead of where the
  * drain applies: what a handler gets is a copy the pool found good (not checked again), null for a
- * bad signature, or, where nothing was checked (no handler), a plain copy.
+ * bad signature, or, where nothing was checked (no handler, or processed before), a plain copy.
  */
 class SignatureChecks {
   private readonly slices = new Map<number, Promise<Array<Event | null>>>();
@@ -279,7 +279,8 @@ export class Receiver {
       while (this.inbox.length > 0 && this.ctx.live()) {
         // Stable: events of the same second keep their arrival order (a sender's messages arrive in the order sent).
         const pending = this.inbox.splice(0).sort((a, b) => a.created_at - b.created_at);
-        const checks = new SignatureChecks(pending, (event) => event.kind in hooks.handlers, sharedCryptoPool());
+        // What was processed before (a catch-up's margin sends it again) is skipped below: not checked either.
+        const checks = new SignatureChecks(pending, (event) => event.kind in hooks.handlers && !this.ctx.store.isProcessed(event.id), sharedCryptoPool());
         for (let start = 0; start < pending.length && this.ctx.live(); start += INBOX_BATCH) {
           const end = Math.min(start + INBOX_BATCH, pending.length);
           const batch = new Batch(this.ctx);
